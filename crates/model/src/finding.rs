@@ -1,0 +1,91 @@
+//! Findings: personal data seen leaving the device.
+
+use crate::{Direction, SourceRef};
+use serde::Serialize;
+
+/// How a finding was matched.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum MatchKind {
+    /// A value listed in the device profile.
+    Known,
+}
+
+/// The transport part of a finding.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct FindingTransport {
+    /// Client address and port, when known.
+    pub client: Option<String>,
+    /// Server address and port, when known.
+    pub server: Option<String>,
+    /// TLS version, when over TLS.
+    pub tls: Option<String>,
+    /// HTTP version.
+    pub http: Option<String>,
+    /// TLS server name.
+    pub sni: Option<String>,
+}
+
+/// Who receives the data: the attribution stage's answers (null when unknown).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+pub struct Destination {
+    /// Registrable domain from the Public Suffix List.
+    pub domain: Option<String>,
+    /// Organisation that controls the domain.
+    pub org: Option<String>,
+    /// Headquarters country of the organisation (ISO 3166-1 alpha-2).
+    pub org_country: Option<String>,
+    /// Declared country of the server's IP block.
+    pub server_country: Option<String>,
+    /// Autonomous system number of the server's IP.
+    pub asn: Option<u32>,
+    /// Name of that autonomous system.
+    pub asn_org: Option<String>,
+}
+
+/// One piece of personal data seen in a message. The JSON field order is part of the contract.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// Always `"finding"` in JSON Lines.
+    #[serde(rename = "type")]
+    pub record_type: &'static str,
+    /// Kind of data: `imei`, `serial`, `android_id`, … or a custom kind.
+    pub kind: String,
+    /// How it matched.
+    #[serde(rename = "match")]
+    pub match_kind: MatchKind,
+    /// Which profile entry matched (`imei #1`, `contact "Priya Shah"`…).
+    pub label: String,
+    /// The profile value that was found.
+    pub value: String,
+    /// Which variant was found: `plain`, `formatted`, `md5`, `sha1`, `sha256`…
+    pub form: String,
+    /// The exact string that was hashed or formatted.
+    pub preimage: String,
+    /// `high`, `medium` or `low`.
+    pub confidence: String,
+    /// How many times this value was found at this destination and place.
+    pub count: u64,
+    /// Request or response.
+    pub direction: Direction,
+    /// Time of the first occurrence.
+    pub time: Option<String>,
+    /// Host as sent by the client.
+    pub host: Option<String>,
+    /// Request method.
+    pub method: Option<String>,
+    /// Request URL.
+    pub url: String,
+    /// Where in the message: `url`, `header:<name>`, `cookie:<name>`, `body`.
+    #[serde(rename = "where")]
+    pub location: String,
+    /// The decodings from the message part to the value, outermost first.
+    pub chain: Vec<String>,
+    /// Transport of the first occurrence.
+    pub transport: FindingTransport,
+    /// Who receives it.
+    pub destination: Destination,
+    /// Where in the input the first occurrence is.
+    pub source: SourceRef,
+}

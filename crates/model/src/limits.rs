@@ -1,0 +1,42 @@
+//! Caps that bound memory and work whatever the input.
+
+use serde::Serialize;
+
+/// Every cap phonehome applies. Each has a documented default and a command-line flag; hitting one
+/// produces a [`crate::Warning`] with code `limit`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Limits {
+    /// Largest message body kept, in bytes (`--max-body`). Default 16 MiB.
+    pub max_body: usize,
+    /// Deepest chain of nested decodings (`--max-decode-depth`). Default 8.
+    pub max_decode_depth: usize,
+    /// Most bytes produced by decoding one message, all steps together (`--max-decoded-bytes`).
+    /// Default 64 MiB.
+    pub max_decoded_bytes: usize,
+    /// Largest ratio of decompressed to compressed size (`--max-expansion-ratio`). Default 1000.
+    pub max_expansion_ratio: usize,
+    /// Most out-of-order bytes buffered per TCP direction (`--max-flow-buffer`). Default 4 MiB.
+    pub max_flow_buffer: usize,
+    /// Most out-of-order bytes buffered across all flows (`--max-total-buffer`). Default 256 MiB.
+    pub max_total_buffer: usize,
+    /// Most concurrent flows tracked (`--max-flows`); the oldest idle flow is closed beyond it.
+    /// Default 100 000.
+    pub max_flows: usize,
+    /// Most bytes held for incomplete IPv4/IPv6 fragment sets (`--max-fragment-buffer`). Default 64 MiB.
+    pub max_fragment_buffer: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_body: 16 << 20,
+            max_decode_depth: 8,
+            max_decoded_bytes: 64 << 20,
+            max_expansion_ratio: 1000,
+            max_flow_buffer: 4 << 20,
+            max_total_buffer: 256 << 20,
+            max_flows: 100_000,
+            max_fragment_buffer: 64 << 20,
+        }
+    }
+}

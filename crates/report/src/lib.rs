@@ -1,0 +1,3 @@
+//! Output formats: terminal table and JSON Lines
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
