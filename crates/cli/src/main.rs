@@ -1,1 +1,85 @@
-fn main() {}
+//! `phonehome`: what does this phone send home, to whom?
+//!
+//! A thin layer over the `phonehome` library: parses flags, loads the device profile, runs the
+//! pipeline over every input, and maps the outcome to an exit code (see `docs/cli.md`):
+//! 0 success (leaks or not, warnings or not), 2 usage error or an input that could not be read at all.
+
+mod flags;
+
+use anyhow::Context as _;
+use clap::Parser as _;
+use flags::{Analyze, Cli, Command};
+use phonehome::model::{Warning, WarningCode};
+use phonehome::{Analyzer, Format, JsonLines, Options, Profile, Report, Table};
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::process::ExitCode;
+
+/// Exit code: the analysis ran (whether or not anything leaked, even with warnings).
+const EXIT_OK: u8 = 0;
+/// Exit code: usage error, unreadable profile, or an input that could not be read at all.
+const EXIT_USAGE: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Analyze(args) => match analyze(args) {
+            Ok(code) => ExitCode::from(code),
+            Err(e) => {
+                eprintln!("phonehome: error: {e:#}");
+                ExitCode::from(EXIT_USAGE)
+            }
+        },
+    }
+}
+
+fn analyze(args: Analyze) -> anyhow::Result<u8> {
+    let limits = args.limits.to_limits();
+    let (profile, profile_warnings) = match &args.device {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read profile {}", path.display()))?;
+            let (profile, warnings) = Profile::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            (Some(profile), warnings)
+        }
+        None => (None, Vec::new()),
+    };
+    let profile_file = args.device.as_ref().map(|p| p.display().to_string());
+
+    let stdout_is_terminal = args.output.is_none() && io::stdout().is_terminal();
+    let format = match args.format {
+        Some(f) => f,
+        None if stdout_is_terminal => Format::Table,
+        None => Format::Jsonl,
+    };
+    let sink: Box<dyn Write> = match &args.output {
+        Some(path) => Box::new(
+            std::fs::File::create(path).with_context(|| format!("cannot create output file {}", path.display()))?,
+        ),
+        None => Box::new(io::stdout().lock()),
+    };
+    let sink = BufWriter::with_capacity(1 << 16, sink);
+    let mut report: Box<dyn Report> = match format {
+        Format::Jsonl => Box::new(JsonLines::new(sink)),
+        Format::Table if stdout_is_terminal => Box::new(Table::for_terminal(sink)),
+        Format::Table => Box::new(Table::new(sink)),
+    };
+
+    let mut analyzer = Analyzer::new(Options { profile, profile_file: profile_file.clone(), limits });
+    for reason in profile_warnings {
+        let file = profile_file.clone().unwrap_or_default();
+        if !args.quiet {
+            eprintln!("phonehome: warning: {file}: {reason}");
+        }
+        analyzer.report_warning(&Warning::new(WarningCode::Profile, file.into(), reason), report.as_mut());
+    }
+    let mut unreadable = 0usize;
+    for path in &args.inputs {
+        let name = path.display().to_string();
+        let input = analyzer.analyze_file(path, name.clone().into(), report.as_mut());
+        if let Some(e) = &input.error {
+            unreadable += 1;
+            eprintln!("phonehome: error: {e}");
+        }
+    }
+    analyzer.finish(report.as_mut()).context("cannot write the report")?;
+    Ok(if unreadable > 0 { EXIT_USAGE } else { EXIT_OK })
+}

@@ -56,6 +56,21 @@ pub enum NotInspected {
     NoPayload,
 }
 
+impl NotInspected {
+    /// The snake_case name used in JSON output (`no_key`, `gap`…).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NoKey => "no_key",
+            Self::HandshakeMissing => "handshake_missing",
+            Self::UnsupportedSuite => "unsupported_suite",
+            Self::Gap => "gap",
+            Self::Quic => "quic",
+            Self::UnknownProtocol => "unknown_protocol",
+            Self::NoPayload => "no_payload",
+        }
+    }
+}
+
 /// One TCP or UDP flow (a connection, or a UDP 5-tuple), with whether its content was read.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct FlowRecord {

@@ -11,6 +11,7 @@
 //! - [`Finding`]: one piece of personal data found in a message, with its decode chain.
 //! - [`Warning`]: a problem with the input (file, byte offset, reason); never fatal by itself.
 //! - [`Limits`]: the caps that bound memory and work whatever the input.
+//! - [`Summary`]: the closing record of a run (inputs with their SHA-256, totals, versions).
 //! - [`Timestamp`]: UTC time with nanosecond resolution, printed as RFC 3339 with microseconds.
 //!
 //! ```
@@ -26,6 +27,7 @@ mod flow;
 mod limits;
 mod message;
 mod source;
+mod summary;
 mod time;
 mod warning;
 
@@ -34,6 +36,7 @@ pub use flow::{FlowName, FlowRecord, NameSource, NotInspected, Protocol};
 pub use limits::Limits;
 pub use message::{Body, Direction, Header, Message, Transport};
 pub use source::SourceRef;
+pub use summary::{Counts, InputSummary, Summary};
 pub use time::Timestamp;
 pub use warning::{Warning, WarningCode};
 

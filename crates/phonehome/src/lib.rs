@@ -1,3 +1,166 @@
-//! The phonehome pipeline: runs every stage in order over a set of inputs
+//! The phonehome pipeline: one call runs every stage over a set of inputs.
+//!
+//! ```text
+//! ingest ─▶ wire ─▶ flow (IP defrag, TCP) ─▶ protocol (HTTP/1.1) ─▶ message ─┐
+//! ingest (HAR) ───────────────────────────────────────────────────▶ message ─┤
+//!                                   ┌────────────────────────────────────────┘
+//!                                   ▼
+//!                      decode ─▶ detect ─▶ attribute ─▶ findings ─▶ report
+//! ```
+//!
+//! This is the only crate that knows that order. [`Analyzer`] owns the detector, the attributor and
+//! the findings; [`Analyzer::analyze_file`] sniffs one input by content and streams it through the
+//! stages (a capture is never held in memory), handing flows and warnings to a [`Report`] as they
+//! happen; [`Analyzer::finish`] writes the findings and the summary.
+//!
+//! Everything after [`phonehome_model::Message`] is shared by captures and HAR files: `capture.rs`
+//! and `har.rs` both end by calling `Analyzer::message`.
+//!
+//! ```no_run
+//! use phonehome::{Analyzer, Options};
+//! use phonehome_report::JsonLines;
+//! let mut analyzer = Analyzer::new(Options::default());
+//! let mut report = JsonLines::new(std::io::stdout().lock());
+//! let input = analyzer.analyze_file(std::path::Path::new("capture.pcapng"), "capture.pcapng".into(), &mut report);
+//! assert!(input.error.is_none());
+//! analyzer.finish(&mut report).expect("write report");
+//! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+
+mod capture;
+mod findings;
+mod har;
+mod input;
+
+pub use phonehome_detect::{Profile, ProfileError};
+pub use phonehome_model as model;
+pub use phonehome_report::{Format, JsonLines, Report, Table};
+
+use findings::FindingSet;
+use phonehome_attribute::Attributor;
+use phonehome_decode::DecodeLimits;
+use phonehome_detect::Detector;
+use phonehome_model::{Direction, InputSummary, Limits, Message, Summary, Timestamp, Warning, WarningCode};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+/// What an analysis needs besides its inputs.
+#[derive(Debug, Default)]
+pub struct Options {
+    /// The device profile, when one was given.
+    pub profile: Option<Profile>,
+    /// The profile's file name, for the summary.
+    pub profile_file: Option<String>,
+    /// The caps in force.
+    pub limits: Limits,
+}
+
+/// Runs inputs through the pipeline and accumulates findings and totals.
+pub struct Analyzer {
+    options: Options,
+    detector: Option<Detector>,
+    decode_limits: DecodeLimits,
+    attributor: Attributor,
+    findings: FindingSet,
+    summary: Summary,
+    first_time: Option<Timestamp>,
+    last_time: Option<Timestamp>,
+}
+
+impl Analyzer {
+    /// An analyzer for `options`; builds the detector's automaton once.
+    pub fn new(options: Options) -> Self {
+        let detector = options.profile.as_ref().map(Detector::new);
+        let decode_limits = DecodeLimits::from_limits(&options.limits);
+        let summary = Summary {
+            tool: format!("phonehome {}", env!("CARGO_PKG_VERSION")),
+            schema: phonehome_model::SCHEMA_VERSION,
+            device: options.profile.as_ref().and_then(|p| p.name.clone()),
+            profile: options.profile_file.clone(),
+            limits: options.limits.clone(),
+            data: BTreeMap::from([(
+                "public_suffix_list".to_owned(),
+                format!("psl crate {}", phonehome_attribute::PSL_CRATE_VERSION),
+            )]),
+            ..Summary::default()
+        };
+        Self {
+            options,
+            detector,
+            decode_limits,
+            attributor: Attributor::new(),
+            findings: FindingSet::default(),
+            summary,
+            first_time: None,
+            last_time: None,
+        }
+    }
+
+    /// The caps in force.
+    pub fn limits(&self) -> &Limits {
+        &self.options.limits
+    }
+
+    /// Analyses one input file, recognised by its content (pcap, pcapng, either gzip-compressed, or
+    /// HAR). Never fails: an input that cannot be read at all comes back with `error` set (and a
+    /// warning is reported); problems inside a readable input are reported as warnings and the rest
+    /// of it is still analysed.
+    pub fn analyze_file(&mut self, path: &Path, name: Arc<str>, report: &mut dyn Report) -> InputSummary {
+        let summary = input::analyze_input(self, path, name, report);
+        self.summary.inputs.push(summary.clone());
+        summary
+    }
+
+    /// Handles one message from any source: counts it and, for a request, runs decode → detect →
+    /// attribute over it.
+    fn message(&mut self, msg: &Message, report: &mut dyn Report) {
+        self.summary.counts.messages += 1;
+        if let Some(t) = msg.time {
+            self.first_time = Some(self.first_time.map_or(t, |f| f.min(t)));
+            self.last_time = Some(self.last_time.map_or(t, |l| l.max(t)));
+        }
+        if msg.direction != Direction::Request {
+            return;
+        }
+        self.summary.counts.requests += 1;
+        let Some(detector) = &self.detector else {
+            return;
+        };
+        let (hits, decoded) = phonehome_detect::detect_message(msg, detector, &self.decode_limits);
+        for reason in decoded.limits_hit {
+            let mut w = Warning::new(WarningCode::Limit, msg.source.file.clone(), reason);
+            w.frame = msg.source.frame;
+            w.entry = msg.source.entry;
+            self.warn(&w, report);
+        }
+        for hit in hits {
+            self.findings.add(msg, hit, &self.attributor);
+        }
+    }
+
+    /// Reports a warning that arose outside the inputs (e.g. about the device profile) and counts it.
+    pub fn report_warning(&mut self, warning: &Warning, report: &mut dyn Report) {
+        self.warn(warning, report);
+    }
+
+    /// Counts and reports a warning.
+    fn warn(&mut self, warning: &Warning, report: &mut dyn Report) {
+        self.summary.counts.warnings += 1;
+        if let Err(e) = report.warning(warning) {
+            // The report's own output failing is not the capture's fault; it surfaces at finish().
+            let _ = e;
+        }
+    }
+
+    /// Writes the findings and the summary to `report` and returns the summary.
+    pub fn finish(mut self, report: &mut dyn Report) -> std::io::Result<Summary> {
+        let findings = self.findings.into_sorted();
+        self.summary.counts.findings = findings.len() as u64;
+        self.summary.counts.occurrences = findings.iter().map(|f| f.count).sum();
+        self.summary.time_span = self.first_time.zip(self.last_time).map(|(a, b)| (a.to_rfc3339(), b.to_rfc3339()));
+        report.finish(&findings, &self.summary)?;
+        Ok(self.summary)
+    }
+}

@@ -1,3 +1,62 @@
-//! Output formats: terminal table and JSON Lines
+//! Output formats for phonehome's results.
+//!
+//! Stage `report`, the last of the pipeline. It receives [`FlowRecord`]s and [`Warning`]s as the
+//! analysis produces them, then the [`Finding`]s and the [`Summary`] at the end, and writes one of:
+//!
+//! - [`JsonLines`]: one JSON object per line, each with a `type` (`flow`, `warning`, `finding`,
+//!   and last `summary`). Flows and warnings are written as they come, so memory stays flat.
+//! - [`Table`]: for a terminal: the who-gets-what matrix (rows: kinds of data, columns:
+//!   destinations), the findings, flow coverage and warnings. Everything taken from traffic is
+//!   escaped with [`escape_terminal`] so a capture cannot inject terminal control sequences.
+//!
+//! ```
+//! use phonehome_report::{escape_terminal, Format};
+//! assert_eq!(escape_terminal("ok\u{1b}[31m"), "ok\\u{1b}[31m");
+//! assert_eq!("jsonl".parse::<Format>().ok(), Some(Format::Jsonl));
+//! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+
+mod escape;
+mod jsonl;
+mod table;
+
+pub use escape::escape_terminal;
+pub use jsonl::JsonLines;
+pub use table::Table;
+
+use phonehome_model::{Finding, FlowRecord, Summary, Warning};
+use std::io;
+use std::str::FromStr;
+
+/// An output format name as given to `--format`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// Human-readable tables ([`Table`]).
+    Table,
+    /// JSON Lines ([`JsonLines`]).
+    Jsonl,
+}
+
+impl FromStr for Format {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "table" => Ok(Self::Table),
+            "jsonl" | "json-lines" | "ndjson" => Ok(Self::Jsonl),
+            other => Err(format!("unknown format `{other}` (expected `table` or `jsonl`)")),
+        }
+    }
+}
+
+/// A destination for results. Flows and warnings arrive while the analysis runs; findings and the
+/// summary at the end.
+pub trait Report {
+    /// One flow, when it closed.
+    fn flow(&mut self, flow: &FlowRecord) -> io::Result<()>;
+    /// One warning, when it was raised.
+    fn warning(&mut self, warning: &Warning) -> io::Result<()>;
+    /// The findings (sorted) and the summary; writes whatever was held back and flushes.
+    fn finish(&mut self, findings: &[Finding], summary: &Summary) -> io::Result<()>;
+}

@@ -1,0 +1,120 @@
+//! Command-line flags.
+
+use clap::{Args, Parser, Subcommand};
+use phonehome::model::Limits;
+use phonehome::Format;
+use std::path::PathBuf;
+
+/// What does this phone send home, to whom?
+#[derive(Parser, Debug)]
+#[command(name = "phonehome", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Find where a device's personal data went in captures (pcap, pcapng, .gz) and HAR files.
+    Analyze(Analyze),
+}
+
+/// `phonehome analyze`.
+#[derive(Args, Debug)]
+pub struct Analyze {
+    /// Device profile (TOML) listing the phone's identifiers.
+    #[arg(long, value_name = "FILE")]
+    pub device: Option<PathBuf>,
+    /// Output format: `table` (default on a terminal) or `jsonl` (default otherwise).
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<Format>,
+    /// Write the report to FILE instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Do not print profile warnings on standard error (they are still in the report).
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Caps that bound memory and work.
+    #[command(flatten)]
+    pub limits: LimitFlags,
+    /// Captures (pcap, pcapng, optionally gzip-compressed) and HAR files, recognised by content.
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+}
+
+/// One flag per cap in [`Limits`]; sizes accept K, M and G suffixes (powers of 1024).
+#[derive(Args, Debug)]
+pub struct LimitFlags {
+    /// Largest message body kept [default: 16M].
+    #[arg(long, value_name = "BYTES", value_parser = parse_size)]
+    pub max_body: Option<usize>,
+    /// Deepest chain of nested decodings [default: 8].
+    #[arg(long, value_name = "N")]
+    pub max_decode_depth: Option<usize>,
+    /// Most bytes produced by decoding one message [default: 64M].
+    #[arg(long, value_name = "BYTES", value_parser = parse_size)]
+    pub max_decoded_bytes: Option<usize>,
+    /// Largest decompressed-to-compressed size ratio [default: 1000].
+    #[arg(long, value_name = "N")]
+    pub max_expansion_ratio: Option<usize>,
+    /// Most out-of-order bytes buffered per TCP direction [default: 4M].
+    #[arg(long, value_name = "BYTES", value_parser = parse_size)]
+    pub max_flow_buffer: Option<usize>,
+    /// Most out-of-order bytes buffered across all flows [default: 256M].
+    #[arg(long, value_name = "BYTES", value_parser = parse_size)]
+    pub max_total_buffer: Option<usize>,
+    /// Most flows tracked at once [default: 100000].
+    #[arg(long, value_name = "N")]
+    pub max_flows: Option<usize>,
+    /// Most bytes held for incomplete IP fragment sets [default: 64M].
+    #[arg(long, value_name = "BYTES", value_parser = parse_size)]
+    pub max_fragment_buffer: Option<usize>,
+}
+
+impl LimitFlags {
+    /// The defaults, overridden by every flag given.
+    pub fn to_limits(&self) -> Limits {
+        let d = Limits::default();
+        Limits {
+            max_body: self.max_body.unwrap_or(d.max_body),
+            max_decode_depth: self.max_decode_depth.unwrap_or(d.max_decode_depth),
+            max_decoded_bytes: self.max_decoded_bytes.unwrap_or(d.max_decoded_bytes),
+            max_expansion_ratio: self.max_expansion_ratio.unwrap_or(d.max_expansion_ratio),
+            max_flow_buffer: self.max_flow_buffer.unwrap_or(d.max_flow_buffer),
+            max_total_buffer: self.max_total_buffer.unwrap_or(d.max_total_buffer),
+            max_flows: self.max_flows.unwrap_or(d.max_flows),
+            max_fragment_buffer: self.max_fragment_buffer.unwrap_or(d.max_fragment_buffer),
+        }
+    }
+}
+
+/// Parses `123`, `64K`, `16M`, `1G` (powers of 1024; a trailing `B`/`iB` is allowed).
+pub fn parse_size(s: &str) -> Result<usize, String> {
+    let t = s.trim();
+    let t = t.strip_suffix("iB").or_else(|| t.strip_suffix('B')).unwrap_or(t);
+    let (num, shift) = match t.chars().last() {
+        Some('k' | 'K') => (&t[..t.len() - 1], 10),
+        Some('m' | 'M') => (&t[..t.len() - 1], 20),
+        Some('g' | 'G') => (&t[..t.len() - 1], 30),
+        _ => (t, 0),
+    };
+    let n: usize = num.trim().parse().map_err(|_| format!("`{s}` is not a size (examples: 4096, 64K, 16M, 1G)"))?;
+    n.checked_mul(1usize << shift).ok_or_else(|| format!("`{s}` is too large"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse_with_suffixes() {
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert_eq!(parse_size("64K"), Ok(65536));
+        assert_eq!(parse_size("16M"), Ok(16 << 20));
+        assert_eq!(parse_size("1GiB"), Ok(1 << 30));
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("").is_err());
+        assert!(parse_size("99999999999999999999G").is_err());
+    }
+}

@@ -1,0 +1,68 @@
+//! The closing record of a run.
+
+use crate::Limits;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// One input file of a run.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct InputSummary {
+    /// The file as named on the command line.
+    pub file: String,
+    /// SHA-256 of the file's bytes as stored (before any gzip decompression), lower-case hex.
+    pub sha256: Option<String>,
+    /// `pcap`, `pcapng` or `har`; `null` when the file could not be read at all.
+    pub format: Option<String>,
+    /// Whether the file was gzip-compressed.
+    pub gzip: bool,
+    /// Size of the file in bytes.
+    pub bytes: u64,
+    /// Frames (captures) or entries (HAR) read.
+    pub records: u64,
+    /// Why the file could not be read at all, when it could not.
+    pub error: Option<String>,
+}
+
+/// Counters over a whole run.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    /// Messages built (requests and responses).
+    pub messages: u64,
+    /// Of which requests.
+    pub requests: u64,
+    /// TCP/UDP flows seen.
+    pub flows: u64,
+    /// Of which were inspected.
+    pub flows_inspected: u64,
+    /// Flows not inspected, by reason.
+    pub flows_not_inspected: BTreeMap<String, u64>,
+    /// Finding records (after de-duplication).
+    pub findings: u64,
+    /// Occurrences those findings stand for (sum of `count`).
+    pub occurrences: u64,
+    /// Warnings raised.
+    pub warnings: u64,
+}
+
+/// The last JSON Lines record: what was read, with which tool and data, and the totals.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// The tool name and version (`phonehome 0.1.0`).
+    pub tool: String,
+    /// The output schema version ([`crate::SCHEMA_VERSION`]).
+    pub schema: u32,
+    /// The device profile's name, when one was given.
+    pub device: Option<String>,
+    /// The device profile file, when one was given.
+    pub profile: Option<String>,
+    /// The inputs, in command-line order.
+    pub inputs: Vec<InputSummary>,
+    /// Totals.
+    pub counts: Counts,
+    /// Versions of the data compiled into the tool (e.g. the Public Suffix List).
+    pub data: BTreeMap<String, String>,
+    /// The caps in force.
+    pub limits: Limits,
+    /// First and last message time (RFC 3339), when any.
+    pub time_span: Option<(String, String)>,
+}

@@ -1,0 +1,80 @@
+//! Finding aggregation: the same value at the same destination and place is one finding with a count.
+
+use phonehome_attribute::Attributor;
+use phonehome_detect::MessageHit;
+use phonehome_model::{Finding, FindingTransport, MatchKind, Message};
+use std::collections::HashMap;
+
+/// What makes two occurrences the same finding.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct Key {
+    label: String,
+    form: String,
+    preimage: String,
+    host: Option<String>,
+    location: String,
+    chain: Vec<String>,
+}
+
+/// Findings in first-seen order, de-duplicated by [`Key`].
+#[derive(Default)]
+pub(crate) struct FindingSet {
+    index: HashMap<Key, usize>,
+    findings: Vec<Finding>,
+}
+
+impl FindingSet {
+    /// Records one hit in `msg`.
+    pub(crate) fn add(&mut self, msg: &Message, hit: MessageHit, attributor: &Attributor) {
+        let host = msg.host.clone().map(|h| h.to_ascii_lowercase());
+        let key = Key {
+            label: hit.hit.label.clone(),
+            form: hit.hit.form.clone(),
+            preimage: hit.hit.preimage.clone(),
+            host: host.clone(),
+            location: hit.location.clone(),
+            chain: hit.chain.clone(),
+        };
+        if let Some(&i) = self.index.get(&key) {
+            if let Some(f) = self.findings.get_mut(i) {
+                f.count += 1;
+            }
+            return;
+        }
+        let t = &msg.transport;
+        let finding = Finding {
+            record_type: "finding",
+            kind: hit.hit.kind,
+            match_kind: MatchKind::Known,
+            label: hit.hit.label,
+            value: hit.hit.value,
+            form: hit.hit.form,
+            preimage: hit.hit.preimage,
+            confidence: "high".to_owned(),
+            count: 1,
+            direction: msg.direction,
+            time: msg.time.map(|t| t.to_rfc3339()),
+            host: msg.host.clone(),
+            method: msg.method.clone(),
+            url: msg.url.clone(),
+            location: hit.location,
+            chain: hit.chain,
+            transport: FindingTransport {
+                client: t.client.map(|a| a.to_string()),
+                server: t.server.map(|a| a.to_string()),
+                tls: t.tls.clone(),
+                http: t.http.clone(),
+                sni: t.sni.clone(),
+            },
+            destination: attributor.destination(host.as_deref(), t.server),
+            source: msg.source.clone(),
+        };
+        self.index.insert(key, self.findings.len());
+        self.findings.push(finding);
+    }
+
+    /// The findings in first-seen order.
+    pub(crate) fn into_sorted(self) -> Vec<Finding> {
+        self.findings
+    }
+}
