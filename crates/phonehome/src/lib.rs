@@ -117,6 +117,7 @@ impl Analyzer {
     /// attribute over it.
     fn message(&mut self, msg: &Message, report: &mut dyn Report) {
         self.summary.counts.messages += 1;
+        let _ = report.message(msg);
         if let Some(t) = msg.time {
             self.first_time = Some(self.first_time.map_or(t, |f| f.min(t)));
             self.last_time = Some(self.last_time.map_or(t, |l| l.max(t)));

@@ -25,7 +25,7 @@ pub use escape::escape_terminal;
 pub use jsonl::JsonLines;
 pub use table::Table;
 
-use phonehome_model::{Finding, FlowRecord, Summary, Warning};
+use phonehome_model::{Finding, FlowRecord, Message, Summary, Warning};
 use std::io;
 use std::str::FromStr;
 
@@ -53,6 +53,10 @@ impl FromStr for Format {
 /// A destination for results. Flows and warnings arrive while the analysis runs; findings and the
 /// summary at the end.
 pub trait Report {
+    /// One message (request or response), as it is built. Most reports ignore messages.
+    fn message(&mut self, _message: &Message) -> io::Result<()> {
+        Ok(())
+    }
     /// One flow, when it closed.
     fn flow(&mut self, flow: &FlowRecord) -> io::Result<()>;
     /// One warning, when it was raised.
