@@ -136,9 +136,11 @@ impl CaptureRun<'_> {
             } else {
                 match detect_http1(client) {
                     Some(true) => Some(Decision::Http1),
-                    Some(false) => Some(http_if_server_says_so(server).unwrap_or(Decision::Unknown)),
-                    None if closing || client.len() >= MAX_DETECT_BYTES => Some(Decision::Unknown),
-                    None => None,
+                    // A malformed request line (`OPTIONSHTTP/1.1`) is still HTTP when the server
+                    // answers with a status line: wait for the server's first bytes to tell.
+                    Some(false) if !server.is_empty() => Some(http_if_server_says_so(server).unwrap_or(Decision::Unknown)),
+                    _ if closing || client.len() >= MAX_DETECT_BYTES => Some(Decision::Unknown),
+                    _ => None,
                 }
             }
         } else if !server.is_empty() {

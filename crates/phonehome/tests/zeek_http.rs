@@ -39,7 +39,12 @@ fn reference(path: &Path) -> Vec<(u64, String, String, String)> {
         let frame = parts.next().and_then(|f| f.parse().ok()).expect("frame");
         let method = parts.next().unwrap_or_default().to_owned();
         let host = parts.next().unwrap_or_default().to_owned();
-        let uri = parts.next().unwrap_or_default().to_owned();
+        let mut uri = parts.next().unwrap_or_default().to_owned();
+        // Known tshark quirk: for a request line without a target (`GET HTTP/1.1`) tshark reports
+        // the version as the URI. phonehome reads it as Zeek does: an empty target, version 1.1.
+        if uri == "HTTP/1.1" || uri == "HTTP/1.0" {
+            uri.clear();
+        }
         rows.push((frame, method, host, uri));
     }
     rows
