@@ -35,7 +35,10 @@ impl Attributor {
     /// The destination of a message sent to `host` (as sent: may carry a port, a trailing dot, any
     /// case, or be an IP literal) at `server`.
     pub fn destination(&self, host: Option<&str>, _server: Option<SocketAddr>) -> Destination {
-        Destination { domain: host.and_then(registrable_domain), ..Destination::default() }
+        Destination {
+            domain: host.and_then(registrable_domain),
+            ..Destination::default()
+        }
     }
 }
 
@@ -62,14 +65,19 @@ pub fn normalize_host(host: &str) -> Option<String> {
 /// `None` for IP literals, bare suffixes (`co.uk`) and names with no known suffix.
 pub fn registrable_domain(host: &str) -> Option<String> {
     let name = normalize_host(host)?;
-    if !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_') {
+    if !name
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_')
+    {
         return None;
     }
     let domain = psl::domain(name.as_bytes())?;
     if !domain.suffix().is_known() {
         return None;
     }
-    std::str::from_utf8(domain.as_bytes()).ok().map(str::to_owned)
+    std::str::from_utf8(domain.as_bytes())
+        .ok()
+        .map(str::to_owned)
 }
 
 #[cfg(test)]

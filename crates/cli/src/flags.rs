@@ -92,15 +92,22 @@ impl LimitFlags {
 /// Parses `123`, `64K`, `16M`, `1G` (powers of 1024; a trailing `B`/`iB` is allowed).
 pub fn parse_size(s: &str) -> Result<usize, String> {
     let t = s.trim();
-    let t = t.strip_suffix("iB").or_else(|| t.strip_suffix('B')).unwrap_or(t);
+    let t = t
+        .strip_suffix("iB")
+        .or_else(|| t.strip_suffix('B'))
+        .unwrap_or(t);
     let (num, shift) = match t.chars().last() {
         Some('k' | 'K') => (&t[..t.len() - 1], 10),
         Some('m' | 'M') => (&t[..t.len() - 1], 20),
         Some('g' | 'G') => (&t[..t.len() - 1], 30),
         _ => (t, 0),
     };
-    let n: usize = num.trim().parse().map_err(|_| format!("`{s}` is not a size (examples: 4096, 64K, 16M, 1G)"))?;
-    n.checked_mul(1usize << shift).ok_or_else(|| format!("`{s}` is too large"))
+    let n: usize = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a size (examples: 4096, 64K, 16M, 1G)"))?;
+    n.checked_mul(1usize << shift)
+        .ok_or_else(|| format!("`{s}` is too large"))
 }
 
 #[cfg(test)]

@@ -36,8 +36,10 @@ fn analyze(args: Analyze) -> anyhow::Result<u8> {
     let limits = args.limits.to_limits();
     let (profile, profile_warnings) = match &args.device {
         Some(path) => {
-            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read profile {}", path.display()))?;
-            let (profile, warnings) = Profile::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read profile {}", path.display()))?;
+            let (profile, warnings) =
+                Profile::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
             (Some(profile), warnings)
         }
         None => (None, Vec::new()),
@@ -52,7 +54,8 @@ fn analyze(args: Analyze) -> anyhow::Result<u8> {
     };
     let sink: Box<dyn Write> = match &args.output {
         Some(path) => Box::new(
-            std::fs::File::create(path).with_context(|| format!("cannot create output file {}", path.display()))?,
+            std::fs::File::create(path)
+                .with_context(|| format!("cannot create output file {}", path.display()))?,
         ),
         None => Box::new(io::stdout().lock()),
     };
@@ -63,13 +66,20 @@ fn analyze(args: Analyze) -> anyhow::Result<u8> {
         Format::Table => Box::new(Table::new(sink)),
     };
 
-    let mut analyzer = Analyzer::new(Options { profile, profile_file: profile_file.clone(), limits });
+    let mut analyzer = Analyzer::new(Options {
+        profile,
+        profile_file: profile_file.clone(),
+        limits,
+    });
     for reason in profile_warnings {
         let file = profile_file.clone().unwrap_or_default();
         if !args.quiet {
             eprintln!("phonehome: warning: {file}: {reason}");
         }
-        analyzer.report_warning(&Warning::new(WarningCode::Profile, file.into(), reason), report.as_mut());
+        analyzer.report_warning(
+            &Warning::new(WarningCode::Profile, file.into(), reason),
+            report.as_mut(),
+        );
     }
     let mut unreadable = 0usize;
     for path in &args.inputs {
@@ -80,6 +90,8 @@ fn analyze(args: Analyze) -> anyhow::Result<u8> {
             eprintln!("phonehome: error: {e}");
         }
     }
-    analyzer.finish(report.as_mut()).context("cannot write the report")?;
+    analyzer
+        .finish(report.as_mut())
+        .context("cannot write the report")?;
     Ok(if unreadable > 0 { EXIT_USAGE } else { EXIT_OK })
 }

@@ -20,7 +20,10 @@ fn stdout(o: &Output) -> String {
 }
 
 fn jsonl(o: &Output) -> Vec<serde_json::Value> {
-    stdout(o).lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))).collect()
+    stdout(o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
 }
 
 fn tmp(name: &str) -> PathBuf {
@@ -33,15 +36,48 @@ fn tmp(name: &str) -> PathBuf {
 fn sample_analysis_succeeds_with_findings_and_summary_last() {
     let profile = samples().join("phone.toml");
     let capture = samples().join("sample.pcapng");
-    let o = run(&["analyze", "--device", profile.to_str().unwrap(), "--format", "jsonl", capture.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = run(&[
+        "analyze",
+        "--device",
+        profile.to_str().unwrap(),
+        "--format",
+        "jsonl",
+        capture.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let lines = jsonl(&o);
-    assert_eq!(lines.last().and_then(|l| l["type"].as_str()), Some("summary"));
+    assert_eq!(
+        lines.last().and_then(|l| l["type"].as_str()),
+        Some("summary")
+    );
     let findings: Vec<_> = lines.iter().filter(|l| l["type"] == "finding").collect();
     assert!(findings.len() >= 10, "only {} findings", findings.len());
     for f in &findings {
-        for key in ["kind", "match", "label", "value", "form", "preimage", "confidence", "count", "direction", "time", "host",
-            "method", "url", "where", "chain", "transport", "destination", "source"] {
+        for key in [
+            "kind",
+            "match",
+            "label",
+            "value",
+            "form",
+            "preimage",
+            "confidence",
+            "count",
+            "direction",
+            "time",
+            "host",
+            "method",
+            "url",
+            "where",
+            "chain",
+            "transport",
+            "destination",
+            "source",
+        ] {
             assert!(f.get(key).is_some(), "finding lacks {key}: {f}");
         }
         assert_eq!(f["direction"], "request");
@@ -54,7 +90,14 @@ fn sample_analysis_succeeds_with_findings_and_summary_last() {
 fn table_output_names_destinations() {
     let profile = samples().join("phone.toml");
     let capture = samples().join("sample.pcapng");
-    let o = run(&["analyze", "--device", profile.to_str().unwrap(), "--format", "table", capture.to_str().unwrap()]);
+    let o = run(&[
+        "analyze",
+        "--device",
+        profile.to_str().unwrap(),
+        "--format",
+        "table",
+        capture.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(0));
     let text = stdout(&o);
     assert!(text.contains("Who gets what"), "{text}");
@@ -66,18 +109,33 @@ fn output_file_and_default_format_off_terminal_is_jsonl() {
     let profile = samples().join("phone.toml");
     let capture = samples().join("sample.pcapng");
     let out = tmp("out.jsonl");
-    let o = run(&["analyze", "--device", profile.to_str().unwrap(), "-o", out.to_str().unwrap(), capture.to_str().unwrap()]);
+    let o = run(&[
+        "analyze",
+        "--device",
+        profile.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        capture.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(0));
     assert!(o.stdout.is_empty());
     let text = std::fs::read_to_string(&out).expect("output written");
-    assert!(text.lines().all(|l| serde_json::from_str::<serde_json::Value>(l).is_ok()));
-    assert!(text.lines().last().is_some_and(|l| l.contains("\"type\":\"summary\"")));
+    assert!(text
+        .lines()
+        .all(|l| serde_json::from_str::<serde_json::Value>(l).is_ok()));
+    assert!(text
+        .lines()
+        .last()
+        .is_some_and(|l| l.contains("\"type\":\"summary\"")));
 }
 
 #[test]
 fn usage_errors_exit_2() {
     assert_eq!(run(&["analyze"]).status.code(), Some(2));
-    assert_eq!(run(&["analyze", "--format", "xml", "x.pcap"]).status.code(), Some(2));
+    assert_eq!(
+        run(&["analyze", "--format", "xml", "x.pcap"]).status.code(),
+        Some(2)
+    );
     assert_eq!(run(&["frobnicate"]).status.code(), Some(2));
 }
 
@@ -100,7 +158,10 @@ fn unreadable_input_exits_2_with_a_clear_message_and_others_are_still_analysed()
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("garbage.bin"), "{err}");
     let lines = jsonl(&o);
-    assert!(lines.iter().any(|l| l["type"] == "finding"), "the readable input was not analysed");
+    assert!(
+        lines.iter().any(|l| l["type"] == "finding"),
+        "the readable input was not analysed"
+    );
     let summary = lines.last().expect("summary");
     assert!(summary["inputs"][0]["error"].is_string());
     assert!(summary["inputs"][1]["error"].is_null());
@@ -115,21 +176,54 @@ fn truncated_capture_warns_with_offset_and_keeps_what_it_read() {
     let cut = tmp("cut.pcapng");
     std::fs::write(&cut, &capture[..capture.len() * 2 / 3 + 3]).expect("write");
     let profile = samples().join("phone.toml");
-    let o = run(&["analyze", "--device", profile.to_str().unwrap(), "--format", "jsonl", cut.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(0), "a truncated capture is a warning, not an error");
+    let o = run(&[
+        "analyze",
+        "--device",
+        profile.to_str().unwrap(),
+        "--format",
+        "jsonl",
+        cut.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "a truncated capture is a warning, not an error"
+    );
     let lines = jsonl(&o);
-    let w = lines.iter().find(|l| l["type"] == "warning" && l["code"] == "truncated").expect("truncation warning");
-    assert!(w["offset"].as_u64().is_some_and(|off| off > 0 && off < capture.len() as u64), "{w}");
-    assert!(w["file"].as_str().is_some_and(|f| f.ends_with("cut.pcapng")));
-    assert!(lines.iter().any(|l| l["type"] == "finding"), "findings before the cut are kept");
+    let w = lines
+        .iter()
+        .find(|l| l["type"] == "warning" && l["code"] == "truncated")
+        .expect("truncation warning");
+    assert!(
+        w["offset"]
+            .as_u64()
+            .is_some_and(|off| off > 0 && off < capture.len() as u64),
+        "{w}"
+    );
+    assert!(w["file"]
+        .as_str()
+        .is_some_and(|f| f.ends_with("cut.pcapng")));
+    assert!(
+        lines.iter().any(|l| l["type"] == "finding"),
+        "findings before the cut are kept"
+    );
 }
 
 #[test]
 fn malformed_profile_names_line_and_key() {
     let bad = tmp("bad.toml");
-    std::fs::write(&bad, "[device]\nname = \"x\"\nimei = { a = 1 }\nimie = \"1\"\n").expect("write");
+    std::fs::write(
+        &bad,
+        "[device]\nname = \"x\"\nimei = { a = 1 }\nimie = \"1\"\n",
+    )
+    .expect("write");
     let capture = samples().join("sample.pcapng");
-    let o = run(&["analyze", "--device", bad.to_str().unwrap(), capture.to_str().unwrap()]);
+    let o = run(&[
+        "analyze",
+        "--device",
+        bad.to_str().unwrap(),
+        capture.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("line 3") && err.contains("imei"), "{err}");
@@ -138,11 +232,25 @@ fn malformed_profile_names_line_and_key() {
 #[test]
 fn profile_warnings_do_not_fail_the_run() {
     let odd = tmp("odd.toml");
-    std::fs::write(&odd, "[device]\nimei = \"356938035643808\"\nmac = \"not a mac\"\n").expect("write");
+    std::fs::write(
+        &odd,
+        "[device]\nimei = \"356938035643808\"\nmac = \"not a mac\"\n",
+    )
+    .expect("write");
     let capture = samples().join("sample.pcapng");
-    let o = run(&["analyze", "--device", odd.to_str().unwrap(), "--format", "jsonl", capture.to_str().unwrap()]);
+    let o = run(&[
+        "analyze",
+        "--device",
+        odd.to_str().unwrap(),
+        "--format",
+        "jsonl",
+        capture.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(0));
     let lines = jsonl(&o);
-    let profile_warnings = lines.iter().filter(|l| l["type"] == "warning" && l["code"] == "profile").count();
+    let profile_warnings = lines
+        .iter()
+        .filter(|l| l["type"] == "warning" && l["code"] == "profile")
+        .count();
     assert!(profile_warnings >= 2, "{}", stdout(&o));
 }

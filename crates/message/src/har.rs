@@ -20,9 +20,21 @@ pub fn from_har_entry(file: Arc<str>, entry: HarEntry) -> Vec<Message> {
     let time = entry.started.as_deref().and_then(Timestamp::parse_rfc3339);
     let req = entry.request;
     let url = req.url.trim().to_owned();
-    let scheme_port = if url.get(..6).is_some_and(|s| s.eq_ignore_ascii_case("https:")) { 443 } else { 80 };
+    let scheme_port = if url
+        .get(..6)
+        .is_some_and(|s| s.eq_ignore_ascii_case("https:"))
+    {
+        443
+    } else {
+        80
+    };
     let server = entry.server_ip.as_deref().and_then(|ip| {
-        let ip: IpAddr = ip.trim().trim_start_matches('[').trim_end_matches(']').parse().ok()?;
+        let ip: IpAddr = ip
+            .trim()
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse()
+            .ok()?;
         let port = url_authority(&url)
             .and_then(|a| a.rsplit_once(':'))
             .filter(|(h, _)| !h.ends_with(':') || h.starts_with('['))
@@ -46,8 +58,16 @@ pub fn from_har_entry(file: Arc<str>, entry: HarEntry) -> Vec<Message> {
     };
     let target = target_of(&url);
     let mut headers = wire_headers(&req.headers);
-    if !req.cookies.is_empty() && !headers.iter().any(|h| h.name.eq_ignore_ascii_case("cookie")) {
-        let joined: Vec<String> = req.cookies.iter().map(|(n, v)| format!("{n}={v}")).collect();
+    if !req.cookies.is_empty()
+        && !headers
+            .iter()
+            .any(|h| h.name.eq_ignore_ascii_case("cookie"))
+    {
+        let joined: Vec<String> = req
+            .cookies
+            .iter()
+            .map(|(n, v)| format!("{n}={v}"))
+            .collect();
         headers.push(Header::new("Cookie", joined.join("; ")));
     }
     let body = req.post_data.as_ref().map(post_body).unwrap_or_default();
@@ -66,12 +86,18 @@ pub fn from_har_entry(file: Arc<str>, entry: HarEntry) -> Vec<Message> {
     };
     let mut out = vec![request];
     if let Some(resp) = entry.response.filter(|r| r.status > 0) {
-        let body = decode_text(resp.content.text.as_deref(), resp.content.encoding.as_deref());
+        let body = decode_text(
+            resp.content.text.as_deref(),
+            resp.content.encoding.as_deref(),
+        );
         out.push(Message {
             time,
             source,
             direction: Direction::Response,
-            transport: Transport { http: normalize_http_version(&resp.http_version).or(transport.http.clone()), ..transport },
+            transport: Transport {
+                http: normalize_http_version(&resp.http_version).or(transport.http.clone()),
+                ..transport
+            },
             method: Some(req.method),
             url,
             target,
@@ -118,7 +144,11 @@ fn post_body(post: &HarPostData) -> Body {
 }
 
 fn form_pair(p: &HarParam) -> String {
-    format!("{}={}", form_escape(&p.name), form_escape(p.value.as_deref().unwrap_or("")))
+    format!(
+        "{}={}",
+        form_escape(&p.name),
+        form_escape(p.value.as_deref().unwrap_or(""))
+    )
 }
 
 /// `application/x-www-form-urlencoded` escaping (WHATWG URL standard).
@@ -126,7 +156,9 @@ fn form_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => out.push(char::from(b)),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => {
+                out.push(char::from(b))
+            }
             b' ' => out.push('+'),
             _ => out.push_str(&format!("%{b:02X}")),
         }
@@ -168,7 +200,10 @@ mod tests {
     #[test]
     fn base64_bodies_are_decoded() {
         assert_eq!(decode_text(Some("aGVs\nbG8="), Some("base64")), b"hello");
-        assert_eq!(decode_text(Some("not base64!"), Some("base64")), b"not base64!");
+        assert_eq!(
+            decode_text(Some("not base64!"), Some("base64")),
+            b"not base64!"
+        );
         assert_eq!(decode_text(Some("plain"), None), b"plain");
         assert_eq!(decode_text(None, None), b"");
     }

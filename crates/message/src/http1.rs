@@ -23,7 +23,12 @@ fn host_header(headers: &[phonehome_model::Header]) -> Option<String> {
 
 /// The message for a request read from a capture; `time` and `frame` are those of the packet that
 /// completed it.
-pub fn from_http1_request(ctx: &ConnContext, req: HttpRequest, time: Timestamp, frame: u64) -> Message {
+pub fn from_http1_request(
+    ctx: &ConnContext,
+    req: HttpRequest,
+    time: Timestamp,
+    frame: u64,
+) -> Message {
     let host = host_header(&req.headers);
     let url = request_url(ctx, &req.line.target, host.as_deref());
     let host = host.or_else(|| crate::url_authority(&url).map(str::to_owned));
@@ -57,7 +62,12 @@ pub fn from_http1_response(
             let url = request_url(ctx, &line.target, host.as_deref());
             (Some(line.method.clone()), line.target.clone(), url, host)
         }
-        None => (None, String::new(), request_url(ctx, "/", host.as_deref()), host),
+        None => (
+            None,
+            String::new(),
+            request_url(ctx, "/", host.as_deref()),
+            host,
+        ),
     };
     Message {
         time: Some(time),

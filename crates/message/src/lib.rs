@@ -44,7 +44,13 @@ pub struct ConnContext {
 impl ConnContext {
     /// A plaintext connection between `client` and `server` read from `file`.
     pub fn new(file: Arc<str>, client: Option<SocketAddr>, server: Option<SocketAddr>) -> Self {
-        Self { file, client, server, tls: None, sni: None }
+        Self {
+            file,
+            client,
+            server,
+            tls: None,
+            sni: None,
+        }
     }
 
     fn scheme(&self) -> &'static str {
@@ -64,7 +70,11 @@ impl ConnContext {
             std::net::IpAddr::V4(v4) => v4.to_string(),
             std::net::IpAddr::V6(v6) => format!("[{v6}]"),
         };
-        Some(if server.port() == default { ip } else { format!("{ip}:{}", server.port()) })
+        Some(if server.port() == default {
+            ip
+        } else {
+            format!("{ip}:{}", server.port())
+        })
     }
 }
 
@@ -131,11 +141,20 @@ mod tests {
     #[test]
     fn urls_from_targets() {
         let c = ctx(false, "203.0.113.7:80");
-        assert_eq!(request_url(&c, "/a?b=c", Some("h.example")), "http://h.example/a?b=c");
+        assert_eq!(
+            request_url(&c, "/a?b=c", Some("h.example")),
+            "http://h.example/a?b=c"
+        );
         assert_eq!(request_url(&c, "/a", None), "http://203.0.113.7/a");
-        assert_eq!(request_url(&c, "HTTP://bro.org/", Some("bro.org")), "HTTP://bro.org/");
+        assert_eq!(
+            request_url(&c, "HTTP://bro.org/", Some("bro.org")),
+            "HTTP://bro.org/"
+        );
         assert_eq!(request_url(&c, "*", Some("h.example")), "http://h.example/");
-        assert_eq!(request_url(&c, "secure.newegg.com:443", Some("secure.newegg.com:443")), "http://secure.newegg.com:443/");
+        assert_eq!(
+            request_url(&c, "secure.newegg.com:443", Some("secure.newegg.com:443")),
+            "http://secure.newegg.com:443/"
+        );
         let c = ctx(false, "192.0.2.1:8000");
         assert_eq!(request_url(&c, "/", None), "http://192.0.2.1:8000/");
         let c = ctx(true, "[2001:db8::1]:443");
@@ -144,7 +163,10 @@ mod tests {
 
     #[test]
     fn authorities_and_versions() {
-        assert_eq!(url_authority("https://u:p@Host.example:8443/x?y"), Some("Host.example:8443"));
+        assert_eq!(
+            url_authority("https://u:p@Host.example:8443/x?y"),
+            Some("Host.example:8443")
+        );
         assert_eq!(url_authority("http://h.example"), Some("h.example"));
         assert_eq!(url_authority("not a url"), None);
         assert_eq!(normalize_http_version("HTTP/1.1").as_deref(), Some("1.1"));

@@ -52,7 +52,10 @@ pub struct Header {
 impl Header {
     /// A header from a name and value.
     pub fn new(name: impl Into<String>, value: impl Into<Vec<u8>>) -> Self {
-        Self { name: name.into(), value: value.into() }
+        Self {
+            name: name.into(),
+            value: value.into(),
+        }
     }
 }
 
@@ -74,7 +77,10 @@ pub struct Body {
 impl Body {
     /// A body that was sent without content coding.
     pub fn plain(raw: Vec<u8>) -> Self {
-        Self { raw, ..Self::default() }
+        Self {
+            raw,
+            ..Self::default()
+        }
     }
 
     /// The bytes to analyse: the content-decoded body when there is one, else the raw body.
@@ -124,7 +130,9 @@ impl Message {
 
     /// The first value of the header `name`, if any, lossily as text.
     pub fn header(&self, name: &str) -> Option<String> {
-        self.header_values(name).next().map(|v| String::from_utf8_lossy(v).into_owned())
+        self.header_values(name)
+            .next()
+            .map(|v| String::from_utf8_lossy(v).into_owned())
     }
 }
 

@@ -20,11 +20,19 @@ pub struct SourceRef {
 impl SourceRef {
     /// A packet in a capture file.
     pub fn frame(file: Arc<str>, frame: u64) -> Self {
-        Self { file, frame: Some(frame), entry: None }
+        Self {
+            file,
+            frame: Some(frame),
+            entry: None,
+        }
     }
 
     /// An entry in a HAR file.
     pub fn entry(file: Arc<str>, entry: u64) -> Self {
-        Self { file, frame: None, entry: Some(entry) }
+        Self {
+            file,
+            frame: None,
+            entry: Some(entry),
+        }
     }
 }

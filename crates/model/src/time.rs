@@ -56,7 +56,12 @@ impl Timestamp {
         let hour = num(&b[11..13])?;
         let min = num(&b[14..16])?;
         let sec = num(&b[17..19])?;
-        if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || min > 59 || sec > 60 {
+        if !(1..=12).contains(&month)
+            || !(1..=31).contains(&day)
+            || hour > 23
+            || min > 59
+            || sec > 60
+        {
             return None;
         }
         let mut rest = &b[19..];
@@ -78,7 +83,8 @@ impl Timestamp {
         }
         let offset_secs: i64 = match rest {
             [] | [b'Z'] | [b'z'] => 0,
-            [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] | [sign @ (b'+' | b'-'), h1, h2, m1, m2] => {
+            [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2]
+            | [sign @ (b'+' | b'-'), h1, h2, m1, m2] => {
                 let h = num(&[*h1, *h2])?;
                 let m = num(&[*m1, *m2])?;
                 let s = h * 3600 + m * 60;
@@ -162,7 +168,10 @@ mod tests {
 
     #[test]
     fn formats_epoch_and_micros() {
-        assert_eq!(Timestamp::default().to_string(), "1970-01-01T00:00:00.000000Z");
+        assert_eq!(
+            Timestamp::default().to_string(),
+            "1970-01-01T00:00:00.000000Z"
+        );
         let t = Timestamp::from_secs_nanos(1_795_989_938, 123_456_789);
         assert_eq!(t.to_string(), "2026-11-29T22:05:38.123456Z");
     }
@@ -179,7 +188,13 @@ mod tests {
 
     #[test]
     fn rejects_garbage_dates() {
-        for bad in ["", "yesterday", "2026-13-01T00:00:00Z", "2026-11-24T10:00:00.Z", "2026-11-24T10:00:00+5"] {
+        for bad in [
+            "",
+            "yesterday",
+            "2026-13-01T00:00:00Z",
+            "2026-11-24T10:00:00.Z",
+            "2026-11-24T10:00:00+5",
+        ] {
             assert!(Timestamp::parse_rfc3339(bad).is_none(), "{bad}");
         }
     }

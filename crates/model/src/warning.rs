@@ -65,7 +65,14 @@ pub struct Warning {
 impl Warning {
     /// A warning about `file` with no position yet.
     pub fn new(code: WarningCode, file: Arc<str>, reason: impl Into<String>) -> Self {
-        Self { code, file, offset: None, frame: None, entry: None, reason: reason.into() }
+        Self {
+            code,
+            file,
+            offset: None,
+            frame: None,
+            entry: None,
+            reason: reason.into(),
+        }
     }
 
     /// Sets the byte offset.

@@ -6,7 +6,8 @@ use phonehome_http::{detect_http1, Http1Connection, Http1Event, Http1Limits};
 use phonehome_ingest::{read_capture_from, CaptureEvent};
 use phonehome_message::{from_http1_request, from_http1_response, ConnContext};
 use phonehome_model::{
-    Direction, FlowName, FlowRecord, NameSource, NotInspected, Protocol, SourceRef, Timestamp, Warning, WarningCode,
+    Direction, FlowName, FlowRecord, NameSource, NotInspected, Protocol, SourceRef, Timestamp,
+    Warning, WarningCode,
 };
 use phonehome_report::Report;
 use phonehome_wire::WireError;
@@ -22,7 +23,12 @@ pub const MAX_FRAME_WARNINGS: u64 = 1000;
 
 /// Streams one capture through the pipeline; returns the number of frames read, or the reason the
 /// file could not be read at all.
-pub(crate) fn analyze_capture(an: &mut Analyzer, reader: &mut dyn Read, name: Arc<str>, report: &mut dyn Report) -> Result<u64, String> {
+pub(crate) fn analyze_capture(
+    an: &mut Analyzer,
+    reader: &mut dyn Read,
+    name: Arc<str>,
+    report: &mut dyn Report,
+) -> Result<u64, String> {
     let mut table = FlowTable::new(an.limits());
     let http_limits = Http1Limits::from_limits(an.limits());
     let mut run = CaptureRun {
@@ -33,16 +39,27 @@ pub(crate) fn analyze_capture(an: &mut Analyzer, reader: &mut dyn Read, name: Ar
         http_limits,
         events: Vec::new(),
         frame_warnings: 0,
-        last: FrameMeta { number: 0, time: Timestamp::default() },
+        last: FrameMeta {
+            number: 0,
+            time: Timestamp::default(),
+        },
     };
     let stats = read_capture_from(reader, name.clone(), &mut |event| match event {
         CaptureEvent::Frame(frame) => {
-            let meta = FrameMeta { number: frame.number, time: frame.time };
+            let meta = FrameMeta {
+                number: frame.number,
+                time: frame.time,
+            };
             run.last = meta;
             match phonehome_wire::parse_frame(frame.linktype, frame.data) {
                 Ok(ip) => table.packet(meta, ip, &mut run),
                 Err(WireError::NotIp { .. }) => {}
-                Err(e) => run.frame_warning(WarningCode::Malformed, meta, Some(frame.offset), e.to_string()),
+                Err(e) => run.frame_warning(
+                    WarningCode::Malformed,
+                    meta,
+                    Some(frame.offset),
+                    e.to_string(),
+                ),
             }
         }
         CaptureEvent::Secrets { .. } => {
@@ -56,7 +73,10 @@ pub(crate) fn analyze_capture(an: &mut Analyzer, reader: &mut dyn Read, name: Ar
         let w = Warning::new(
             WarningCode::Malformed,
             name.clone(),
-            format!("{} more undecodable packets were not reported one by one", run.frame_warnings - MAX_FRAME_WARNINGS),
+            format!(
+                "{} more undecodable packets were not reported one by one",
+                run.frame_warnings - MAX_FRAME_WARNINGS
+            ),
         );
         run.an.warn(&w, run.report);
     }
@@ -89,7 +109,12 @@ struct Conn {
 impl Conn {
     fn add_name(&mut self, name: &str, source: NameSource) {
         let name = name.trim().to_owned();
-        if name.is_empty() || self.names.iter().any(|n| n.name.eq_ignore_ascii_case(&name) && n.source == source) {
+        if name.is_empty()
+            || self
+                .names
+                .iter()
+                .any(|n| n.name.eq_ignore_ascii_case(&name) && n.source == source)
+        {
             return;
         }
         self.names.push(FlowName { name, source });
@@ -115,7 +140,13 @@ struct CaptureRun<'a> {
 }
 
 impl CaptureRun<'_> {
-    fn frame_warning(&mut self, code: WarningCode, frame: FrameMeta, offset: Option<u64>, reason: String) {
+    fn frame_warning(
+        &mut self,
+        code: WarningCode,
+        frame: FrameMeta,
+        offset: Option<u64>,
+        reason: String,
+    ) {
         self.frame_warnings += 1;
         if self.frame_warnings > MAX_FRAME_WARNINGS {
             return;
@@ -128,8 +159,12 @@ impl CaptureRun<'_> {
     /// Decides what a stream speaks from its first bytes, switching `conn.app` when it can, and
     /// feeds the held bytes to the chosen parser.
     fn detect(&mut self, id: ConnId, frame: FrameMeta, closing: bool) {
-        let Some(conn) = self.conns.get_mut(&id) else { return };
-        let App::Detecting { client, server } = &mut conn.app else { return };
+        let Some(conn) = self.conns.get_mut(&id) else {
+            return;
+        };
+        let App::Detecting { client, server } = &mut conn.app else {
+            return;
+        };
         let decision = if !client.is_empty() {
             if is_tls_record(client) {
                 Some(Decision::Tls)
@@ -138,7 +173,9 @@ impl CaptureRun<'_> {
                     Some(true) => Some(Decision::Http1),
                     // A malformed request line (`OPTIONSHTTP/1.1`) is still HTTP when the server
                     // answers with a status line: wait for the server's first bytes to tell.
-                    Some(false) if !server.is_empty() => Some(http_if_server_says_so(server).unwrap_or(Decision::Unknown)),
+                    Some(false) if !server.is_empty() => {
+                        Some(http_if_server_says_so(server).unwrap_or(Decision::Unknown))
+                    }
                     _ if closing || client.len() >= MAX_DETECT_BYTES => Some(Decision::Unknown),
                     _ => None,
                 }
@@ -189,10 +226,16 @@ impl CaptureRun<'_> {
         if data.is_empty() {
             return;
         }
-        let Some(conn) = self.conns.get_mut(&id) else { return };
+        let Some(conn) = self.conns.get_mut(&id) else {
+            return;
+        };
         match &mut conn.app {
             App::Detecting { client, server } => {
-                let buf = if dir == Direction::Request { client } else { server };
+                let buf = if dir == Direction::Request {
+                    client
+                } else {
+                    server
+                };
                 let room = MAX_DETECT_BYTES.saturating_sub(buf.len());
                 buf.extend_from_slice(data.get(..room.min(data.len())).unwrap_or(data));
                 let overflow = data.get(room..).unwrap_or(&[]).to_vec();
@@ -213,7 +256,9 @@ impl CaptureRun<'_> {
 
     fn handle_http(&mut self, id: ConnId, events: &mut Vec<Http1Event>, frame: FrameMeta) {
         for event in events.drain(..) {
-            let Some(conn) = self.conns.get_mut(&id) else { return };
+            let Some(conn) = self.conns.get_mut(&id) else {
+                return;
+            };
             match event {
                 Http1Event::Request(req) => {
                     conn.messages += 1;
@@ -227,21 +272,43 @@ impl CaptureRun<'_> {
                 }
                 Http1Event::Response(resp) => {
                     conn.messages += 1;
-                    let msg = from_http1_response(&conn.ctx, resp, conn.host.clone(), frame.time, frame.number);
+                    let msg = from_http1_response(
+                        &conn.ctx,
+                        resp,
+                        conn.host.clone(),
+                        frame.time,
+                        frame.number,
+                    );
                     self.an.message(&msg, self.report);
                 }
                 Http1Event::Interim { .. } => {}
-                Http1Event::Upgraded { client_rest, server_rest, .. } => {
-                    conn.app = App::Detecting { client: Vec::new(), server: Vec::new() };
+                Http1Event::Upgraded {
+                    client_rest,
+                    server_rest,
+                    ..
+                } => {
+                    conn.app = App::Detecting {
+                        client: Vec::new(),
+                        server: Vec::new(),
+                    };
                     self.feed(id, Direction::Request, &client_rest, frame);
                     self.feed(id, Direction::Response, &server_rest, frame);
                 }
-                Http1Event::Anomaly { dir, frame: f, reason } => {
+                Http1Event::Anomaly {
+                    dir,
+                    frame: f,
+                    reason,
+                } => {
                     let reason = format!("HTTP/1 {}: {reason}", dir.as_str());
-                    let w = Warning::new(WarningCode::Malformed, self.file.clone(), reason).at_frame(f);
+                    let w =
+                        Warning::new(WarningCode::Malformed, self.file.clone(), reason).at_frame(f);
                     self.an.warn(&w, self.report);
                 }
-                Http1Event::Limit { dir, frame: f, reason } => {
+                Http1Event::Limit {
+                    dir,
+                    frame: f,
+                    reason,
+                } => {
                     let reason = format!("HTTP/1 {}: {reason}", dir.as_str());
                     let w = Warning::new(WarningCode::Limit, self.file.clone(), reason).at_frame(f);
                     self.an.warn(&w, self.report);
@@ -275,13 +342,28 @@ impl StreamSink for CaptureRun<'_> {
     fn open(&mut self, conn: &ConnInfo) {
         let ctx = ConnContext::new(self.file.clone(), Some(conn.client), Some(conn.server));
         let (app, app_name, reason) = match conn.protocol {
-            Protocol::Tcp => (App::Detecting { client: Vec::new(), server: Vec::new() }, None, None),
+            Protocol::Tcp => (
+                App::Detecting {
+                    client: Vec::new(),
+                    server: Vec::new(),
+                },
+                None,
+                None,
+            ),
             Protocol::Udp => {
                 let port = conn.server.port();
                 if port == 53 || port == 5353 {
-                    (App::Opaque, Some("dns".to_owned()), Some(NotInspected::UnknownProtocol))
+                    (
+                        App::Opaque,
+                        Some("dns".to_owned()),
+                        Some(NotInspected::UnknownProtocol),
+                    )
                 } else if port == 443 {
-                    (App::Opaque, Some("quic".to_owned()), Some(NotInspected::Quic))
+                    (
+                        App::Opaque,
+                        Some("quic".to_owned()),
+                        Some(NotInspected::Quic),
+                    )
                 } else {
                     (App::Opaque, None, Some(NotInspected::UnknownProtocol))
                 }
@@ -289,7 +371,16 @@ impl StreamSink for CaptureRun<'_> {
         };
         self.conns.insert(
             conn.id,
-            Conn { ctx, app, app_name, reason, messages: 0, names: Vec::new(), host: None, ended: [false; 2] },
+            Conn {
+                ctx,
+                app,
+                app_name,
+                reason,
+                messages: 0,
+                names: Vec::new(),
+                host: None,
+                ended: [false; 2],
+            },
         );
     }
 
@@ -298,7 +389,9 @@ impl StreamSink for CaptureRun<'_> {
     }
 
     fn gap(&mut self, conn: &ConnInfo, dir: Direction, missing: u64, frame: FrameMeta) {
-        let Some(c) = self.conns.get_mut(&conn.id) else { return };
+        let Some(c) = self.conns.get_mut(&conn.id) else {
+            return;
+        };
         match &mut c.app {
             App::Http1(parser) => {
                 let mut events = std::mem::take(&mut self.events);
@@ -308,7 +401,11 @@ impl StreamSink for CaptureRun<'_> {
             }
             App::Detecting { client, server } => {
                 // The start of this direction is lost: decide on what we have, then carry on.
-                let held = if dir == Direction::Request { client.len() } else { server.len() };
+                let held = if dir == Direction::Request {
+                    client.len()
+                } else {
+                    server.len()
+                };
                 if held == 0 && c.messages == 0 {
                     c.reason = Some(NotInspected::Gap);
                 }
@@ -324,7 +421,9 @@ impl StreamSink for CaptureRun<'_> {
 
     fn end(&mut self, conn: &ConnInfo, dir: Direction, frame: FrameMeta) {
         self.detect(conn.id, frame, true);
-        let Some(c) = self.conns.get_mut(&conn.id) else { return };
+        let Some(c) = self.conns.get_mut(&conn.id) else {
+            return;
+        };
         if std::mem::replace(&mut c.ended[side(dir)], true) {
             return;
         }
@@ -337,12 +436,17 @@ impl StreamSink for CaptureRun<'_> {
     }
 
     fn close(&mut self, conn: &ConnInfo, stats: &ConnStats) {
-        let frame = FrameMeta { number: self.last.number, time: stats.last_time };
+        let frame = FrameMeta {
+            number: self.last.number,
+            time: stats.last_time,
+        };
         if conn.protocol == Protocol::Tcp {
             self.end(conn, Direction::Request, frame);
             self.end(conn, Direction::Response, frame);
         }
-        let Some(c) = self.conns.remove(&conn.id) else { return };
+        let Some(c) = self.conns.remove(&conn.id) else {
+            return;
+        };
         let no_payload = stats.bytes_client == 0 && stats.bytes_server == 0;
         let reason = if c.messages > 0 {
             None
@@ -373,7 +477,10 @@ impl StreamSink for CaptureRun<'_> {
         match record.reason {
             None => counts.flows_inspected += 1,
             Some(r) => {
-                *counts.flows_not_inspected.entry(r.as_str().to_owned()).or_default() += 1;
+                *counts
+                    .flows_not_inspected
+                    .entry(r.as_str().to_owned())
+                    .or_default() += 1;
             }
         }
         let _ = self.report.flow(&record);

@@ -8,7 +8,12 @@ use std::sync::Arc;
 
 /// Streams a HAR file's entries into the analyzer; returns the number of entries, or the reason the
 /// file could not be read at all.
-pub(crate) fn analyze_har(an: &mut Analyzer, reader: &mut dyn Read, name: Arc<str>, report: &mut dyn Report) -> Result<u64, String> {
+pub(crate) fn analyze_har(
+    an: &mut Analyzer,
+    reader: &mut dyn Read,
+    name: Arc<str>,
+    report: &mut dyn Report,
+) -> Result<u64, String> {
     let stats = read_har_from(reader, name.clone(), &mut |event| match event {
         HarEvent::Entry(entry) => {
             for msg in phonehome_message::from_har_entry(name.clone(), entry) {

@@ -20,7 +20,11 @@ pub(crate) struct HashingReader<R> {
 
 impl<R: Read> HashingReader<R> {
     pub(crate) fn new(inner: R) -> Self {
-        Self { inner, hasher: Sha256::new(), bytes: 0 }
+        Self {
+            inner,
+            hasher: Sha256::new(),
+            bytes: 0,
+        }
     }
 
     /// Reads whatever the parser left unread (so the digest covers the whole file) and returns the
@@ -43,15 +47,24 @@ impl<R: Read> Read for HashingReader<R> {
 }
 
 /// Analyses one file; see [`Analyzer::analyze_file`].
-pub(crate) fn analyze_input(an: &mut Analyzer, path: &Path, name: Arc<str>, report: &mut dyn Report) -> InputSummary {
-    let mut summary = InputSummary { file: name.to_string(), ..InputSummary::default() };
-    let fail = |an: &mut Analyzer, report: &mut dyn Report, mut summary: InputSummary, reason: String| {
-        let mut w = Warning::new(WarningCode::Malformed, name.clone(), reason.clone());
-        w.offset = None;
-        an.warn(&w, report);
-        summary.error = Some(reason);
-        summary
+pub(crate) fn analyze_input(
+    an: &mut Analyzer,
+    path: &Path,
+    name: Arc<str>,
+    report: &mut dyn Report,
+) -> InputSummary {
+    let mut summary = InputSummary {
+        file: name.to_string(),
+        ..InputSummary::default()
     };
+    let fail =
+        |an: &mut Analyzer, report: &mut dyn Report, mut summary: InputSummary, reason: String| {
+            let mut w = Warning::new(WarningCode::Malformed, name.clone(), reason.clone());
+            w.offset = None;
+            an.warn(&w, report);
+            summary.error = Some(reason);
+            summary
+        };
     let sniffed = match sniff_file(path) {
         Ok(s) => s,
         Err(e) => return fail(an, report, summary, e.to_string()),
@@ -68,8 +81,16 @@ pub(crate) fn analyze_input(an: &mut Analyzer, path: &Path, name: Arc<str>, repo
             har::analyze_har(an, &mut reader, name.clone(), report).map(|n| summary.records = n)
         }
         Format::Pcap | Format::Pcapng => {
-            summary.format = Some(if sniffed.format == Format::Pcap { "pcap" } else { "pcapng" }.to_owned());
-            capture::analyze_capture(an, &mut reader, name.clone(), report).map(|n| summary.records = n)
+            summary.format = Some(
+                if sniffed.format == Format::Pcap {
+                    "pcap"
+                } else {
+                    "pcapng"
+                }
+                .to_owned(),
+            );
+            capture::analyze_capture(an, &mut reader, name.clone(), report)
+                .map(|n| summary.records = n)
         }
     };
     match reader.finish() {
@@ -78,7 +99,11 @@ pub(crate) fn analyze_input(an: &mut Analyzer, path: &Path, name: Arc<str>, repo
             summary.bytes = bytes;
         }
         Err(e) => {
-            let w = Warning::new(WarningCode::Truncated, name.clone(), format!("read error: {e}"));
+            let w = Warning::new(
+                WarningCode::Truncated,
+                name.clone(),
+                format!("read error: {e}"),
+            );
             an.warn(&w, report);
         }
     }

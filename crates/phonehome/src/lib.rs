@@ -41,7 +41,9 @@ use findings::FindingSet;
 use phonehome_attribute::Attributor;
 use phonehome_decode::DecodeLimits;
 use phonehome_detect::Detector;
-use phonehome_model::{Direction, InputSummary, Limits, Message, Summary, Timestamp, Warning, WarningCode};
+use phonehome_model::{
+    Direction, InputSummary, Limits, Message, Summary, Timestamp, Warning, WarningCode,
+};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -107,7 +109,12 @@ impl Analyzer {
     /// HAR). Never fails: an input that cannot be read at all comes back with `error` set (and a
     /// warning is reported); problems inside a readable input are reported as warnings and the rest
     /// of it is still analysed.
-    pub fn analyze_file(&mut self, path: &Path, name: Arc<str>, report: &mut dyn Report) -> InputSummary {
+    pub fn analyze_file(
+        &mut self,
+        path: &Path,
+        name: Arc<str>,
+        report: &mut dyn Report,
+    ) -> InputSummary {
         let summary = input::analyze_input(self, path, name, report);
         self.summary.inputs.push(summary.clone());
         summary
@@ -160,7 +167,10 @@ impl Analyzer {
         let findings = self.findings.into_sorted();
         self.summary.counts.findings = findings.len() as u64;
         self.summary.counts.occurrences = findings.iter().map(|f| f.count).sum();
-        self.summary.time_span = self.first_time.zip(self.last_time).map(|(a, b)| (a.to_rfc3339(), b.to_rfc3339()));
+        self.summary.time_span = self
+            .first_time
+            .zip(self.last_time)
+            .map(|(a, b)| (a.to_rfc3339(), b.to_rfc3339()));
         report.finish(&findings, &self.summary)?;
         Ok(self.summary)
     }

@@ -27,10 +27,13 @@ fn collect_requests(file: &Path) -> Vec<String> {
 
 #[test]
 fn mitmproxy_reference_har_files() {
-    let Some(data) = common::testdata() else { return };
+    let Some(data) = common::testdata() else {
+        return;
+    };
     let external = data.join("external");
     let reference: Value = serde_json::from_str(
-        &std::fs::read_to_string(external.join("_reference/mitmproxy_har.json")).expect("reference"),
+        &std::fs::read_to_string(external.join("_reference/mitmproxy_har.json"))
+            .expect("reference"),
     )
     .expect("json");
     let mut cases = 0;
@@ -42,20 +45,52 @@ fn mitmproxy_reference_har_files() {
         let input = &summary.inputs[0];
         if let Some(err) = entry.get("error") {
             // mitmproxy could not read it: neither can we, and we say why and where.
-            let ours = input.error.as_deref().unwrap_or_else(|| panic!("{}: expected an error like {err}", file.display()));
-            assert!(ours.contains(&file.display().to_string()) || ours.contains("offset") || ours.contains("line"), "{ours}");
+            let ours = input
+                .error
+                .as_deref()
+                .unwrap_or_else(|| panic!("{}: expected an error like {err}", file.display()));
+            assert!(
+                ours.contains(&file.display().to_string())
+                    || ours.contains("offset")
+                    || ours.contains("line"),
+                "{ours}"
+            );
             cases += 1;
             continue;
         }
-        assert!(input.error.is_none(), "{}: {:?}", file.display(), input.error);
-        let want: Vec<&str> = entry["requests"].as_array().expect("requests").iter().filter_map(Value::as_str).collect();
-        assert_eq!(requests.len(), want.len(), "{}: {requests:#?}", file.display());
+        assert!(
+            input.error.is_none(),
+            "{}: {:?}",
+            file.display(),
+            input.error
+        );
+        let want: Vec<&str> = entry["requests"]
+            .as_array()
+            .expect("requests")
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        assert_eq!(
+            requests.len(),
+            want.len(),
+            "{}: {requests:#?}",
+            file.display()
+        );
         for (ours, theirs) in requests.iter().zip(&want) {
             // mitmproxy's reference cuts very long URLs.
-            assert!(ours == theirs || (theirs.len() >= 100 && ours.starts_with(theirs)), "{}: {ours} != {theirs}", file.display());
+            assert!(
+                ours == theirs || (theirs.len() >= 100 && ours.starts_with(theirs)),
+                "{}: {ours} != {theirs}",
+                file.display()
+            );
             cases += 1;
         }
-        assert_eq!(entry["entries"].as_u64(), Some(input.records), "{}", file.display());
+        assert_eq!(
+            entry["entries"].as_u64(),
+            Some(input.records),
+            "{}",
+            file.display()
+        );
     }
     println!("mitmproxy HAR reference: {cases} requests/errors checked");
     assert!(cases > 40);
@@ -63,14 +98,24 @@ fn mitmproxy_reference_har_files() {
 
 #[test]
 fn mitmproxy_har_files_match_their_expected_flows() {
-    let Some(data) = common::testdata() else { return };
+    let Some(data) = common::testdata() else {
+        return;
+    };
     let dir = data.join("external/mitmproxy/test/mitmproxy/data/har_files");
     let mut cases = 0;
-    let mut files: Vec<_> = std::fs::read_dir(&dir).expect("dir").filter_map(|e| e.ok().map(|e| e.path())).collect();
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("dir")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
     files.sort();
-    for har in files.iter().filter(|p| p.extension().is_some_and(|e| e == "har")) {
-        let expected: Value =
-            serde_json::from_str(&std::fs::read_to_string(har.with_extension("json")).expect("expected json")).expect("json");
+    for har in files
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "har"))
+    {
+        let expected: Value = serde_json::from_str(
+            &std::fs::read_to_string(har.with_extension("json")).expect("expected json"),
+        )
+        .expect("json");
         let want: Vec<String> = expected
             .as_array()
             .expect("flows")
@@ -81,8 +126,16 @@ fn mitmproxy_har_files_match_their_expected_flows() {
                 let port = r["port"].as_u64().unwrap_or_default();
                 let default = if scheme == "https" { 443 } else { 80 };
                 let host = r["host"].as_str().unwrap_or_default();
-                let authority = if port == default { host.to_owned() } else { format!("{host}:{port}") };
-                format!("{} {scheme}://{authority}{}", r["method"].as_str().unwrap_or_default(), r["path"].as_str().unwrap_or_default())
+                let authority = if port == default {
+                    host.to_owned()
+                } else {
+                    format!("{host}:{port}")
+                };
+                format!(
+                    "{} {scheme}://{authority}{}",
+                    r["method"].as_str().unwrap_or_default(),
+                    r["path"].as_str().unwrap_or_default()
+                )
             })
             .collect();
         let got = collect_requests(har);

@@ -17,9 +17,14 @@ struct Truth {
 }
 
 fn truth(path: &Path) -> Vec<Truth> {
-    let v: Value = serde_json::from_str(&std::fs::read_to_string(path).expect("truth readable")).expect("truth json");
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(path).expect("truth readable"))
+        .expect("truth json");
     let list = |e: &Value, k: &str| -> Vec<String> {
-        e[k].as_array().into_iter().flatten().filter_map(|x| x.as_str().map(str::to_owned)).collect()
+        e[k].as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|x| x.as_str().map(str::to_owned))
+            .collect()
     };
     v.as_array()
         .expect("truth is a list")
@@ -35,25 +40,40 @@ fn truth(path: &Path) -> Vec<Truth> {
 
 /// The profile values of each kind (for contact: names and numbers; for sms: texts).
 fn profile_values(profile: &Path) -> Vec<(String, String)> {
-    let v: toml::Value = toml::from_str(&std::fs::read_to_string(profile).expect("profile")).expect("toml");
+    let v: toml::Value =
+        toml::from_str(&std::fs::read_to_string(profile).expect("profile")).expect("toml");
     let mut out = Vec::new();
     if let Some(dev) = v.get("device").and_then(|d| d.as_table()) {
         for (k, val) in dev {
             match val {
                 toml::Value::String(s) => out.push((k.clone(), s.clone())),
-                toml::Value::Array(a) => out.extend(a.iter().filter_map(|x| x.as_str()).map(|s| (k.clone(), s.to_owned()))),
+                toml::Value::Array(a) => out.extend(
+                    a.iter()
+                        .filter_map(|x| x.as_str())
+                        .map(|s| (k.clone(), s.to_owned())),
+                ),
                 _ => {}
             }
         }
     }
-    for c in v.get("contact").and_then(|c| c.as_array()).into_iter().flatten() {
+    for c in v
+        .get("contact")
+        .and_then(|c| c.as_array())
+        .into_iter()
+        .flatten()
+    {
         for key in ["name", "phone"] {
             if let Some(s) = c.get(key).and_then(|x| x.as_str()) {
                 out.push(("contact".into(), s.to_owned()));
             }
         }
     }
-    for s in v.get("sms").and_then(|c| c.as_array()).into_iter().flatten() {
+    for s in v
+        .get("sms")
+        .and_then(|c| c.as_array())
+        .into_iter()
+        .flatten()
+    {
         if let Some(t) = s.get("text").and_then(|x| x.as_str()) {
             out.push(("sms".into(), t.to_owned()));
         }
@@ -66,9 +86,20 @@ fn check(dir: &Path, input: &str, truth_file: &str, only_transport: Option<&str>
     let got = common::run(Some(&profile), &[&dir.join(input)]);
     let truth = truth(&dir.join(truth_file));
     let values = profile_values(&profile);
-    let known: Vec<&Finding> = got.findings.iter().filter(|f| f.match_kind == MatchKind::Known).collect();
-    let found: BTreeSet<(String, String)> =
-        known.iter().map(|f| (f.host.clone().unwrap_or_default().to_ascii_lowercase(), f.kind.clone())).collect();
+    let known: Vec<&Finding> = got
+        .findings
+        .iter()
+        .filter(|f| f.match_kind == MatchKind::Known)
+        .collect();
+    let found: BTreeSet<(String, String)> = known
+        .iter()
+        .map(|f| {
+            (
+                f.host.clone().unwrap_or_default().to_ascii_lowercase(),
+                f.kind.clone(),
+            )
+        })
+        .collect();
     let mut cases = 0;
     for t in &truth {
         let in_scope = only_transport.is_none_or(|tr| t.transport == tr);
@@ -77,8 +108,16 @@ fn check(dir: &Path, input: &str, truth_file: &str, only_transport: Option<&str>
                 continue;
             }
             cases += 1;
-            let hits: Vec<&&Finding> = known.iter().filter(|f| f.host.as_deref() == Some(&t.host) && &f.kind == kind).collect();
-            assert!(!hits.is_empty(), "{}/{input}: expected {kind} to {} — found only {found:?}", dir.display(), t.host);
+            let hits: Vec<&&Finding> = known
+                .iter()
+                .filter(|f| f.host.as_deref() == Some(&t.host) && &f.kind == kind)
+                .collect();
+            assert!(
+                !hits.is_empty(),
+                "{}/{input}: expected {kind} to {} — found only {found:?}",
+                dir.display(),
+                t.host
+            );
             for f in hits {
                 assert!(
                     values.iter().any(|(k, v)| k == kind && v == &f.value),
@@ -91,13 +130,23 @@ fn check(dir: &Path, input: &str, truth_file: &str, only_transport: Option<&str>
         }
         for kind in &t.forbid {
             cases += 1;
-            assert!(!found.contains(&(t.host.clone(), kind.clone())), "{input}: forbidden {kind} reported for {}", t.host);
+            assert!(
+                !found.contains(&(t.host.clone(), kind.clone())),
+                "{input}: forbidden {kind} reported for {}",
+                t.host
+            );
         }
     }
     // Closed world: nothing that the truth does not expect.
     for (host, kind) in &found {
-        let expected = truth.iter().any(|t| &t.host == host && t.expect.contains(kind));
-        assert!(expected, "{}/{input}: unexpected known {kind} to {host}", dir.display());
+        let expected = truth
+            .iter()
+            .any(|t| &t.host == host && t.expect.contains(kind));
+        assert!(
+            expected,
+            "{}/{input}: unexpected known {kind} to {host}",
+            dir.display()
+        );
         cases += 1;
     }
     cases
@@ -105,10 +154,17 @@ fn check(dir: &Path, input: &str, truth_file: &str, only_transport: Option<&str>
 
 #[test]
 fn har_truth_is_found_exactly() {
-    let Some(data) = common::testdata() else { return };
+    let Some(data) = common::testdata() else {
+        return;
+    };
     let mut cases = 0;
     for run in ["sim", "nosim"] {
-        cases += check(&data.join("phone-sim").join(run), "capture.har", "truth-har.json", None);
+        cases += check(
+            &data.join("phone-sim").join(run),
+            "capture.har",
+            "truth-har.json",
+            None,
+        );
     }
     println!("phone-sim HAR: {cases} expectation cases checked");
     assert!(cases >= 30);
@@ -116,10 +172,17 @@ fn har_truth_is_found_exactly() {
 
 #[test]
 fn plaintext_pcapng_truth_is_found_without_keys() {
-    let Some(data) = common::testdata() else { return };
+    let Some(data) = common::testdata() else {
+        return;
+    };
     let mut cases = 0;
     for run in ["sim", "nosim"] {
-        cases += check(&data.join("phone-sim").join(run), "capture.pcapng", "truth.json", Some("http/h1"));
+        cases += check(
+            &data.join("phone-sim").join(run),
+            "capture.pcapng",
+            "truth.json",
+            Some("http/h1"),
+        );
     }
     println!("phone-sim pcapng (http/h1 only): {cases} expectation cases checked");
     assert!(cases >= 6);
@@ -127,20 +190,35 @@ fn plaintext_pcapng_truth_is_found_without_keys() {
 
 #[test]
 fn every_flow_of_the_phone_capture_is_accounted_for() {
-    let Some(data) = common::testdata() else { return };
+    let Some(data) = common::testdata() else {
+        return;
+    };
     let dir = data.join("phone-sim/sim");
-    let got = common::run(Some(&dir.join("device.toml")), &[&dir.join("capture.pcapng")]);
+    let got = common::run(
+        Some(&dir.join("device.toml")),
+        &[&dir.join("capture.pcapng")],
+    );
     let summary = got.summary.expect("summary");
     assert_eq!(summary.counts.flows, got.flows.len() as u64);
     // The plaintext flows are inspected; the TLS ones are not, for want of keys (no --keylog yet).
     let inspected: Vec<_> = got.flows.iter().filter(|f| f.inspected).collect();
-    assert!(inspected.iter().any(|f| f.names.iter().any(|n| n.name == "sdk.hiido.com")));
-    assert!(got.flows.iter().any(|f| !f.inspected && f.reason == Some(phonehome::model::NotInspected::NoKey)));
+    assert!(inspected
+        .iter()
+        .any(|f| f.names.iter().any(|n| n.name == "sdk.hiido.com")));
+    assert!(got
+        .flows
+        .iter()
+        .any(|f| !f.inspected && f.reason == Some(phonehome::model::NotInspected::NoKey)));
     for f in &got.flows {
         assert_eq!(f.inspected, f.reason.is_none(), "{f:?}");
     }
     let input = &summary.inputs[0];
     assert_eq!(input.format.as_deref(), Some("pcapng"));
     assert_eq!(input.sha256.as_ref().map(String::len), Some(64));
-    assert_eq!(input.bytes, std::fs::metadata(dir.join("capture.pcapng")).expect("stat").len());
+    assert_eq!(
+        input.bytes,
+        std::fs::metadata(dir.join("capture.pcapng"))
+            .expect("stat")
+            .len()
+    );
 }

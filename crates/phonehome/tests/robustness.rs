@@ -6,13 +6,19 @@ mod common;
 use std::path::{Path, PathBuf};
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for e in entries.flatten() {
         let p = e.path();
         if p.is_dir() {
             walk(&p, out);
         } else if let Some(name) = p.file_name().and_then(|n| n.to_str()) {
-            if name.ends_with(".pcap") || name.ends_with(".pcapng") || name.ends_with(".pcap.gz") || name.ends_with(".pcapng.gz") {
+            if name.ends_with(".pcap")
+                || name.ends_with(".pcapng")
+                || name.ends_with(".pcap.gz")
+                || name.ends_with(".pcapng.gz")
+            {
                 out.push(p);
             }
         }
@@ -21,7 +27,9 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
 
 #[test]
 fn every_shared_capture_is_read() {
-    let Some(data) = common::testdata() else { return };
+    let Some(data) = common::testdata() else {
+        return;
+    };
     let mut files = Vec::new();
     walk(&data.join("external"), &mut files);
     walk(&data.join("phone-sim"), &mut files);
@@ -30,7 +38,12 @@ fn every_shared_capture_is_read() {
     for f in &files {
         let got = common::run(None, &[f]);
         let summary = got.summary.expect("summary");
-        assert!(summary.inputs[0].error.is_none(), "{}: {:?}", f.display(), summary.inputs[0].error);
+        assert!(
+            summary.inputs[0].error.is_none(),
+            "{}: {:?}",
+            f.display(),
+            summary.inputs[0].error
+        );
         messages += summary.counts.messages;
     }
     println!("{} shared captures read, {messages} messages", files.len());
@@ -51,7 +64,9 @@ impl SplitMix {
 
 #[test]
 fn truncated_and_corrupted_samples_never_panic() {
-    let sample = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../samples/sample.pcapng")).expect("sample");
+    let sample =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../samples/sample.pcapng"))
+            .expect("sample");
     let profile = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../samples/phone.toml");
     let dir = std::env::temp_dir().join(format!("phonehome-robust-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("tmp");

@@ -17,9 +17,13 @@ fn write_tmp(name: &str, bytes: &[u8]) -> PathBuf {
 }
 
 fn sample_options() -> Options {
-    let (profile, warnings) = Profile::parse(&phonehome_synth::scenario::sample_profile()).expect("sample profile parses");
+    let (profile, warnings) = Profile::parse(&phonehome_synth::scenario::sample_profile())
+        .expect("sample profile parses");
     assert!(warnings.is_empty(), "{warnings:?}");
-    Options { profile: Some(profile), ..Options::default() }
+    Options {
+        profile: Some(profile),
+        ..Options::default()
+    }
 }
 
 #[test]
@@ -43,7 +47,13 @@ fn sample_leaks_are_found_exactly() {
         .collect();
     assert_eq!(found, want);
     println!("sample: {} (host, kind) pairs match", want.len());
-    assert!(got.warnings.iter().all(|w| w.code != phonehome::model::WarningCode::Truncated), "{:?}", got.warnings);
+    assert!(
+        got.warnings
+            .iter()
+            .all(|w| w.code != phonehome::model::WarningCode::Truncated),
+        "{:?}",
+        got.warnings
+    );
 }
 
 #[test]
@@ -53,10 +63,21 @@ fn decoys_are_never_known() {
     assert!(decoys.len() >= 6);
     let path = write_tmp("decoys.pcap", &pcap);
     let got = common::run_with(sample_options(), &[&path]);
-    let requests = got.summary.as_ref().map(|s| s.counts.requests).unwrap_or_default();
+    let requests = got
+        .summary
+        .as_ref()
+        .map(|s| s.counts.requests)
+        .unwrap_or_default();
     // `tshark -Y http.request` lists 5 requests in the decoy capture.
     assert_eq!(requests, 5, "decoy requests were not all parsed");
-    let known: Vec<_> = got.findings.iter().filter(|f| f.match_kind == MatchKind::Known).collect();
+    let known: Vec<_> = got
+        .findings
+        .iter()
+        .filter(|f| f.match_kind == MatchKind::Known)
+        .collect();
     assert!(known.is_empty(), "decoys reported as known: {known:#?}");
-    println!("decoys: {} near-misses in {requests} requests, none reported", decoys.len());
+    println!(
+        "decoys: {} near-misses in {requests} requests, none reported",
+        decoys.len()
+    );
 }

@@ -9,7 +9,11 @@ use std::path::Path;
 
 /// Where tshark's reference has a known quirk: the file, why, and the (method, Host, target)
 /// phonehome reports instead.
-type Exception = (&'static str, &'static str, &'static [(&'static str, &'static str, &'static str)]);
+type Exception = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str, &'static str)],
+);
 const EXCEPTIONS: &[Exception] = &[(
     "http-single-conn-22.pcap",
     // tshark picks dissectors by port and reads port 22 as SSH, so it lists no request; phonehome
@@ -52,27 +56,43 @@ fn reference(path: &Path) -> Vec<(u64, String, String, String)> {
 
 #[test]
 fn zeek_http_traces_match_tshark() {
-    let Some(data) = common::testdata() else { return };
+    let Some(data) = common::testdata() else {
+        return;
+    };
     let traces = data.join("external/zeek/testing/btest/Traces/http");
     let refs = data.join("external/_reference/zeek/testing/btest/Traces/http");
-    let mut files: Vec<_> = std::fs::read_dir(&traces).expect("traces").filter_map(|e| e.ok().map(|e| e.path())).collect();
+    let mut files: Vec<_> = std::fs::read_dir(&traces)
+        .expect("traces")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
     files.sort();
     let mut cases = 0;
     let mut compared_files = 0;
     for file in files {
-        let name = file.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
+        let name = file
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_owned();
         let ref_file = refs.join(format!("{name}.requests.txt"));
         if !ref_file.exists() {
             continue;
         }
         let exception = EXCEPTIONS.iter().find(|(f, ..)| *f == name);
         let want = match exception {
-            Some((_, _, ours)) => ours.iter().map(|(m, h, u)| (0, m.to_string(), h.to_string(), u.to_string())).collect(),
+            Some((_, _, ours)) => ours
+                .iter()
+                .map(|(m, h, u)| (0, m.to_string(), h.to_string(), u.to_string()))
+                .collect(),
             None => reference(&ref_file),
         };
         let got = common::run(None, &[&file]);
         let summary = got.summary.as_ref().expect("summary");
-        assert!(summary.inputs[0].error.is_none(), "{name}: {:?}", summary.inputs[0].error);
+        assert!(
+            summary.inputs[0].error.is_none(),
+            "{name}: {:?}",
+            summary.inputs[0].error
+        );
         let ours: Vec<(u64, String, String, String)> = got
             .messages
             .iter()
@@ -86,9 +106,18 @@ fn zeek_http_traces_match_tshark() {
                 )
             })
             .collect();
-        let ours_no_frame: Vec<_> = ours.iter().map(|(_, m, h, u)| (m.clone(), h.clone(), u.clone())).collect();
-        let want_no_frame: Vec<_> = want.iter().map(|(_, m, h, u)| (m.clone(), h.clone(), u.clone())).collect();
-        assert_eq!(ours_no_frame, want_no_frame, "{name}: requests differ from tshark's");
+        let ours_no_frame: Vec<_> = ours
+            .iter()
+            .map(|(_, m, h, u)| (m.clone(), h.clone(), u.clone()))
+            .collect();
+        let want_no_frame: Vec<_> = want
+            .iter()
+            .map(|(_, m, h, u)| (m.clone(), h.clone(), u.clone()))
+            .collect();
+        assert_eq!(
+            ours_no_frame, want_no_frame,
+            "{name}: requests differ from tshark's"
+        );
         for ((of, ..), (wf, ..)) in ours.iter().zip(&want) {
             // tshark names the frame where the request's headers end; we name the frame that
             // completed the message (its body's last byte), never earlier.

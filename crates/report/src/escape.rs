@@ -35,8 +35,14 @@ mod tests {
     #[test]
     fn escapes_controls_bidi_and_zero_width() {
         assert_eq!(escape_terminal("plain text"), "plain text");
-        assert_eq!(escape_terminal("\u{1b}]0;pwned\u{7}"), "\\u{1b}]0;pwned\\u{7}");
-        assert_eq!(escape_terminal("a\u{202e}b\u{200b}c\u{9b}"), "a\\u{202e}b\\u{200b}c\\u{9b}");
+        assert_eq!(
+            escape_terminal("\u{1b}]0;pwned\u{7}"),
+            "\\u{1b}]0;pwned\\u{7}"
+        );
+        assert_eq!(
+            escape_terminal("a\u{202e}b\u{200b}c\u{9b}"),
+            "a\\u{202e}b\\u{200b}c\\u{9b}"
+        );
         assert_eq!(escape_terminal("tab\there\nnl"), "tab\\u{9}here\\u{a}nl");
         assert_eq!(escape_terminal("Ünïcode ✓"), "Ünïcode ✓");
     }

@@ -59,7 +59,8 @@ mod tests {
     fn every_line_is_json_with_a_type_and_summary_is_last() {
         let mut out = Vec::new();
         let mut j = JsonLines::new(&mut out);
-        j.warning(&Warning::new(WarningCode::Truncated, "c.pcap".into(), "cut").at_offset(7)).unwrap();
+        j.warning(&Warning::new(WarningCode::Truncated, "c.pcap".into(), "cut").at_offset(7))
+            .unwrap();
         let flow = FlowRecord {
             protocol: Protocol::Tcp,
             client: "10.0.0.2:5000".parse().unwrap(),
@@ -80,7 +81,10 @@ mod tests {
         j.flow(&flow).unwrap();
         j.finish(&[], &Summary::default()).unwrap();
         let text = String::from_utf8(out).unwrap();
-        let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
         assert_eq!(lines.len(), 3);
         assert_eq!(lines[0]["type"], "warning");
         assert_eq!(lines[0]["offset"], 7);

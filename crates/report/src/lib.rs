@@ -45,7 +45,9 @@ impl FromStr for Format {
         match s {
             "table" => Ok(Self::Table),
             "jsonl" | "json-lines" | "ndjson" => Ok(Self::Jsonl),
-            other => Err(format!("unknown format `{other}` (expected `table` or `jsonl`)")),
+            other => Err(format!(
+                "unknown format `{other}` (expected `table` or `jsonl`)"
+            )),
         }
     }
 }

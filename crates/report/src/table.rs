@@ -34,17 +34,28 @@ enum Width {
 impl<W: Write> Table<W> {
     /// A table report written to `out` (a file or pipe): tables are as wide as their content.
     pub fn new(out: W) -> Self {
-        Self { out, warnings: Vec::new(), warnings_total: 0, width: Width::Content }
+        Self {
+            out,
+            warnings: Vec::new(),
+            warnings_total: 0,
+            width: Width::Content,
+        }
     }
 
     /// A table report for a terminal: tables wrap to the terminal's width.
     pub fn for_terminal(out: W) -> Self {
-        Self { width: Width::Terminal, ..Self::new(out) }
+        Self {
+            width: Width::Terminal,
+            ..Self::new(out)
+        }
     }
 
     /// A table report whose tables wrap to `columns`.
     pub fn with_width(out: W, columns: u16) -> Self {
-        Self { width: Width::Fixed(columns), ..Self::new(out) }
+        Self {
+            width: Width::Fixed(columns),
+            ..Self::new(out)
+        }
     }
 
     fn grid(&self) -> Grid {
@@ -103,7 +114,11 @@ impl<W: Write> Report for Table<W> {
         for input in &summary.inputs {
             let what = match (&input.format, &input.error) {
                 (_, Some(e)) => format!("unreadable: {}", escape_terminal(e)),
-                (Some(fmt), None) => format!("{fmt}{}, {} record(s)", if input.gzip { "+gzip" } else { "" }, input.records),
+                (Some(fmt), None) => format!(
+                    "{fmt}{}, {} record(s)",
+                    if input.gzip { "+gzip" } else { "" },
+                    input.records
+                ),
                 (None, None) => "not read".to_owned(),
             };
             writeln!(self.out, "  input {}: {what}", escape_terminal(&input.file))?;
@@ -115,7 +130,9 @@ impl<W: Write> Report for Table<W> {
             let mut kinds = BTreeSet::new();
             for f in findings {
                 kinds.insert(f.kind.clone());
-                *cells.entry((f.kind.clone(), destination_of(f))).or_default() += f.count;
+                *cells
+                    .entry((f.kind.clone(), destination_of(f)))
+                    .or_default() += f.count;
             }
             let mut g = self.grid();
             let mut header = vec![Cell::new("data \\ destination")];
@@ -125,14 +142,20 @@ impl<W: Write> Report for Table<W> {
                 let mut row = vec![Cell::new(escape_terminal(kind))];
                 for d in &destinations {
                     let n = cells.get(&(kind.clone(), d.clone())).copied().unwrap_or(0);
-                    row.push(Cell::new(if n == 0 { String::new() } else { n.to_string() }));
+                    row.push(Cell::new(if n == 0 {
+                        String::new()
+                    } else {
+                        n.to_string()
+                    }));
                 }
                 g.add_row(row);
             }
             writeln!(self.out, "\nWho gets what (occurrences):\n{g}")?;
 
             let mut g = self.grid();
-            g.set_header(vec!["kind", "label", "form", "host", "request", "where", "chain", "count", "source"]);
+            g.set_header(vec![
+                "kind", "label", "form", "host", "request", "where", "chain", "count", "source",
+            ]);
             for f in findings {
                 let source = match (f.source.frame, f.source.entry) {
                     (Some(fr), _) => format!("{} #{fr}", f.source.file),
@@ -157,13 +180,21 @@ impl<W: Write> Report for Table<W> {
             writeln!(self.out, "\nNo profile value was found in any request.")?;
         }
 
-        let not: Vec<String> = c.flows_not_inspected.iter().map(|(r, n)| format!("{n} {r}")).collect();
+        let not: Vec<String> = c
+            .flows_not_inspected
+            .iter()
+            .map(|(r, n)| format!("{n} {r}"))
+            .collect();
         writeln!(
             self.out,
             "\nFlows: {} ({} inspected{}{})",
             c.flows,
             c.flows_inspected,
-            if not.is_empty() { "; not inspected: " } else { "" },
+            if not.is_empty() {
+                "; not inspected: "
+            } else {
+                ""
+            },
             not.join(", ")
         )?;
         if self.warnings_total > 0 {
@@ -171,7 +202,9 @@ impl<W: Write> Report for Table<W> {
             for w in &self.warnings {
                 writeln!(self.out, "  {}", escape_terminal(&w.to_string()))?;
             }
-            let rest = self.warnings_total.saturating_sub(self.warnings.len() as u64);
+            let rest = self
+                .warnings_total
+                .saturating_sub(self.warnings.len() as u64);
             if rest > 0 {
                 writeln!(self.out, "  … and {rest} more (all are in --format jsonl)")?;
             }
@@ -193,7 +226,9 @@ fn truncate(s: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use phonehome_model::{Destination, Direction, FindingTransport, MatchKind, SourceRef, WarningCode};
+    use phonehome_model::{
+        Destination, Direction, FindingTransport, MatchKind, SourceRef, WarningCode,
+    };
 
     fn finding(kind: &str, host: &str, domain: &str) -> Finding {
         Finding {
@@ -213,8 +248,17 @@ mod tests {
             url: format!("http://{host}/x?\u{1b}[2J"),
             location: "url".into(),
             chain: vec!["query:a".into()],
-            transport: FindingTransport { client: None, server: None, tls: None, http: Some("1.1".into()), sni: None },
-            destination: Destination { domain: Some(domain.into()), ..Destination::default() },
+            transport: FindingTransport {
+                client: None,
+                server: None,
+                tls: None,
+                http: Some("1.1".into()),
+                sni: None,
+            },
+            destination: Destination {
+                domain: Some(domain.into()),
+                ..Destination::default()
+            },
             source: SourceRef::frame("c.pcap".into(), 4),
         }
     }
@@ -223,18 +267,28 @@ mod tests {
     fn matrix_and_findings_are_rendered_and_escaped() {
         let mut out = Vec::new();
         let mut t = Table::new(&mut out);
-        let w = Warning::new(WarningCode::Truncated, "c.pcap".into(), "cut \u{1b}[31m").at_offset(99);
+        let w =
+            Warning::new(WarningCode::Truncated, "c.pcap".into(), "cut \u{1b}[31m").at_offset(99);
         t.warning(&w).unwrap();
-        let findings = vec![finding("imei", "sdk.hiido.com", "hiido.com"), finding("imsi", "dm.wo.com.cn", "wo.com.cn")];
+        let findings = vec![
+            finding("imei", "sdk.hiido.com", "hiido.com"),
+            finding("imsi", "dm.wo.com.cn", "wo.com.cn"),
+        ];
         let mut summary = Summary::default();
         summary.counts.findings = 2;
         summary.counts.occurrences = 4;
         t.finish(&findings, &summary).unwrap();
         let text = String::from_utf8(out).unwrap();
-        assert!(text.contains("hiido.com") && text.contains("wo.com.cn"), "{text}");
+        assert!(
+            text.contains("hiido.com") && text.contains("wo.com.cn"),
+            "{text}"
+        );
         assert!(text.contains("query:a"));
         assert!(text.contains("offset 99"));
-        assert!(!text.contains('\u{1b}'), "raw ESC reached the terminal: {text:?}");
+        assert!(
+            !text.contains('\u{1b}'),
+            "raw ESC reached the terminal: {text:?}"
+        );
         assert!(text.contains("\\u{1b}[2J"));
     }
 
@@ -243,7 +297,8 @@ mod tests {
         let mut out = Vec::new();
         let mut t = Table::with_width(&mut out, 100);
         for i in 0..(MAX_WARNINGS_SHOWN as u64 + 5) {
-            t.warning(&Warning::new(WarningCode::Malformed, "f".into(), "bad").at_frame(i + 1)).unwrap();
+            t.warning(&Warning::new(WarningCode::Malformed, "f".into(), "bad").at_frame(i + 1))
+                .unwrap();
         }
         t.finish(&[], &Summary::default()).unwrap();
         let text = String::from_utf8(out).unwrap();

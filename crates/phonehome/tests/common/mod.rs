@@ -16,9 +16,15 @@ pub fn testdata() -> Option<PathBuf> {
         return Some(dir);
     }
     if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("shared test data not found at {} (set PHONEHOME_TESTDATA); CI must have it", dir.display());
+        panic!(
+            "shared test data not found at {} (set PHONEHOME_TESTDATA); CI must have it",
+            dir.display()
+        );
     }
-    eprintln!("skipping: shared test data not found at {} (set PHONEHOME_TESTDATA)", dir.display());
+    eprintln!(
+        "skipping: shared test data not found at {} (set PHONEHOME_TESTDATA)",
+        dir.display()
+    );
     None
 }
 
@@ -58,7 +64,13 @@ pub fn run(profile: Option<&Path>, inputs: &[&Path]) -> Collected {
         let text = std::fs::read_to_string(p).expect("profile readable");
         Profile::parse(&text).expect("profile valid").0
     });
-    run_with(Options { profile, ..Options::default() }, inputs)
+    run_with(
+        Options {
+            profile,
+            ..Options::default()
+        },
+        inputs,
+    )
 }
 
 /// Runs `inputs` with `options`.
