@@ -11,7 +11,7 @@ use phonehome_model::{
 };
 use phonehome_report::Report;
 use phonehome_wire::WireError;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Read;
 use std::sync::Arc;
 
@@ -39,6 +39,7 @@ pub(crate) fn analyze_capture(
         http_limits,
         events: Vec::new(),
         frame_warnings: 0,
+        unsupported_linktypes: HashSet::new(),
         last: FrameMeta {
             number: 0,
             time: Timestamp::default(),
@@ -53,7 +54,30 @@ pub(crate) fn analyze_capture(
             run.last = meta;
             match phonehome_wire::parse_frame(frame.linktype, frame.data) {
                 Ok(ip) => table.packet(meta, ip, &mut run),
-                Err(WireError::NotIp { .. }) => {}
+                Err(WireError::NotIp) => {}
+                Err(WireError::UnsupportedLinkType(lt)) => {
+                    // One warning per link type and file: every frame of it would say the same.
+                    if run.unsupported_linktypes.insert(lt) {
+                        let reason =
+                            format!("link type {lt} is not supported; its frames are skipped");
+                        run.frame_warning(
+                            WarningCode::Unsupported,
+                            meta,
+                            Some(frame.offset),
+                            reason,
+                        );
+                    }
+                }
+                Err(e @ WireError::Truncated { .. })
+                    if frame.data.len() < frame.orig_len as usize =>
+                {
+                    let reason = format!(
+                        "{e} (frame cut to {} of {} bytes by the snap length)",
+                        frame.data.len(),
+                        frame.orig_len
+                    );
+                    run.frame_warning(WarningCode::Truncated, meta, Some(frame.offset), reason);
+                }
                 Err(e) => run.frame_warning(
                     WarningCode::Malformed,
                     meta,
@@ -136,6 +160,7 @@ struct CaptureRun<'a> {
     http_limits: Http1Limits,
     events: Vec<Http1Event>,
     frame_warnings: u64,
+    unsupported_linktypes: HashSet<u32>,
     last: FrameMeta,
 }
 
