@@ -35,6 +35,9 @@ pub struct Analyze {
     /// Do not print profile warnings on standard error (they are still in the report).
     #[arg(short, long)]
     pub quiet: bool,
+    /// Print wall time, throughput and peak memory on standard error at the end.
+    #[arg(long)]
+    pub stats: bool,
     /// Caps that bound memory and work.
     #[command(flatten)]
     pub limits: LimitFlags,

@@ -81,6 +81,7 @@ fn analyze(args: Analyze) -> anyhow::Result<u8> {
             report.as_mut(),
         );
     }
+    let started = std::time::Instant::now();
     let mut unreadable = 0usize;
     for path in &args.inputs {
         let name = path.display().to_string();
@@ -90,8 +91,35 @@ fn analyze(args: Analyze) -> anyhow::Result<u8> {
             eprintln!("phonehome: error: {e}");
         }
     }
-    analyzer
+    let summary = analyzer
         .finish(report.as_mut())
         .context("cannot write the report")?;
+    if args.stats {
+        print_stats(&summary, started.elapsed());
+    }
     Ok(if unreadable > 0 { EXIT_USAGE } else { EXIT_OK })
+}
+
+/// `--stats`: wall time, input throughput and peak resident memory, on standard error.
+fn print_stats(summary: &phonehome::model::Summary, elapsed: std::time::Duration) {
+    let bytes: u64 = summary.inputs.iter().map(|i| i.bytes).sum();
+    let secs = elapsed.as_secs_f64();
+    let mb = bytes as f64 / 1e6;
+    let rate = if secs > 0.0 { mb / secs } else { 0.0 };
+    let peak = peak_rss_kib().map_or_else(
+        || "unknown".to_owned(),
+        |k| format!("{:.1} MB", k as f64 * 1024.0 / 1e6),
+    );
+    eprintln!(
+        "phonehome: {mb:.1} MB in {secs:.2} s ({rate:.0} MB/s), {} messages, {} flows, {} findings; peak memory {peak}",
+        summary.counts.messages, summary.counts.flows, summary.counts.findings
+    );
+}
+
+/// Peak resident set size of this process in KiB (`VmHWM` in `/proc/self/status`), where the
+/// platform has it.
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
