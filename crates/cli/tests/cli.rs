@@ -254,3 +254,69 @@ fn profile_warnings_do_not_fail_the_run() {
         .count();
     assert!(profile_warnings >= 2, "{}", stdout(&o));
 }
+
+#[test]
+fn hitting_a_cap_is_a_limit_warning_naming_the_message() {
+    let profile = samples().join("phone.toml");
+    let capture = samples().join("sample.pcapng");
+    for flags in [["--max-body", "64"], ["--max-decode-depth", "1"]] {
+        let o = run(&[
+            "analyze",
+            "--device",
+            profile.to_str().unwrap(),
+            "--format",
+            "jsonl",
+            flags[0],
+            flags[1],
+            capture.to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(0));
+        let lines = jsonl(&o);
+        let limit = lines
+            .iter()
+            .find(|l| l["type"] == "warning" && l["code"] == "limit")
+            .unwrap_or_else(|| panic!("no limit warning with {flags:?}"));
+        assert!(limit["frame"].as_u64().is_some(), "{limit}");
+        assert!(limit["file"].as_str().is_some_and(|f| f.ends_with("sample.pcapng")));
+        let summary = lines.last().expect("summary");
+        assert_eq!(summary["limits"][flags[0].trim_start_matches("--").replace('-', "_")], flags[1].parse::<u64>().unwrap());
+    }
+}
+
+#[test]
+fn several_inputs_of_different_formats_in_one_run() {
+    let Some(data) = std::env::var_os("PHONEHOME_TESTDATA")
+        .map(PathBuf::from)
+        .or_else(|| Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata")))
+        .filter(|d| d.is_dir())
+    else {
+        assert!(std::env::var("CI").map_or(true, |v| v != "true"), "shared test data missing under CI");
+        eprintln!("skipping: shared test data not found");
+        return;
+    };
+    let dir = data.join("phone-sim/sim");
+    let o = run(&[
+        "analyze",
+        "--device",
+        dir.join("device.toml").to_str().unwrap(),
+        "--format",
+        "jsonl",
+        dir.join("capture.har").to_str().unwrap(),
+        dir.join("capture.pcapng").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    let lines = jsonl(&o);
+    let summary = lines.last().expect("summary");
+    assert_eq!(summary["inputs"][0]["format"], "har");
+    assert_eq!(summary["inputs"][1]["format"], "pcapng");
+    // The same leak in both inputs is one finding counted twice, its evidence from the first input.
+    let hiido = lines
+        .iter()
+        .find(|l| l["type"] == "finding" && l["host"] == "sdk.hiido.com" && l["kind"] == "imei")
+        .expect("hiido imei finding");
+    assert_eq!(hiido["count"], 2, "{hiido}");
+    assert!(hiido["source"]["file"].as_str().is_some_and(|f| f.ends_with("capture.har")));
+    assert_eq!(hiido["source"]["entry"], 4);
+    // 9 HAR entries, and the 2 plaintext requests of the capture (the rest is TLS, no keys given).
+    assert_eq!(summary["counts"]["requests"], 9 + 2);
+}
