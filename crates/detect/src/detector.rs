@@ -3,7 +3,7 @@
 use crate::profile::{Shape, Target};
 use crate::variants;
 use crate::Profile;
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use md5::{Digest, Md5};
 use sha1::Sha1;
 use sha2::Sha256;
@@ -179,10 +179,14 @@ impl Detector {
         let automaton = if texts.is_empty() {
             None
         } else {
-            AhoCorasickBuilder::new()
-                .ascii_case_insensitive(true)
-                .match_kind(MatchKind::Standard)
+            // A DFA scans fastest (the scan is the hot loop of a whole analysis); when the
+            // patterns are too many for its size limit, the builder's own choice takes over.
+            let mut builder = AhoCorasickBuilder::new();
+            builder.ascii_case_insensitive(true).match_kind(MatchKind::Standard);
+            builder
+                .kind(Some(AhoCorasickKind::DFA))
                 .build(&texts)
+                .or_else(|_| builder.kind(None).build(&texts))
                 .ok()
         };
         Self {
