@@ -1,0 +1,3 @@
+//! DNS messages.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]

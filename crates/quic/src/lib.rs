@@ -1,0 +1,3 @@
+//! QUIC Initial packets.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]

@@ -1,0 +1,3 @@
+//! Passive TLS decryption from key logs.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
