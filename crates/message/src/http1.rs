@@ -1,8 +1,13 @@
-//! HTTP/1.1 exchanges reassembled from captures → [`Message`].
+//! HTTP/1.1 and HTTP/2 exchanges reassembled from captures → [`Message`].
+//!
+//! Both protocols come out of `phonehome-http` as the same `HttpRequest`/`HttpResponse`. HTTP/2
+//! sends its request line as pseudo-headers (`:method`, `:scheme`, `:authority`, `:path`): the
+//! host is taken from `:authority` (else `Host`), and pseudo-headers are not kept as headers, since
+//! the message's method, target and host already say what they said.
 
 use crate::{request_url, ConnContext};
 use phonehome_http::{HttpRequest, HttpResponse};
-use phonehome_model::{Direction, Message, SourceRef, Timestamp, Transport};
+use phonehome_model::{Direction, Header, Message, SourceRef, Timestamp, Transport};
 
 fn transport(ctx: &ConnContext, version: &str) -> Transport {
     Transport {
@@ -14,23 +19,50 @@ fn transport(ctx: &ConnContext, version: &str) -> Transport {
     }
 }
 
-fn host_header(headers: &[phonehome_model::Header]) -> Option<String> {
-    headers
-        .iter()
-        .find(|h| h.name.eq_ignore_ascii_case("host"))
-        .map(|h| String::from_utf8_lossy(&h.value).trim().to_owned())
+/// The host the client named: `:authority` (HTTP/2), else the `Host` header, trimmed.
+fn host_of(headers: &[Header]) -> Option<String> {
+    let find = |name: &str| {
+        headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case(name))
+            .map(|h| String::from_utf8_lossy(&h.value).trim().to_owned())
+            .filter(|h| !h.is_empty())
+    };
+    find(":authority").or_else(|| find("host"))
 }
 
-/// The message for a request read from a capture; `time` and `frame` are those of the packet that
-/// completed it.
-pub fn from_http1_request(
+/// The `:scheme` pseudo-header of an HTTP/2 request, when sent.
+fn scheme_of(headers: &[Header]) -> Option<String> {
+    headers.iter().find(|h| h.name == ":scheme").map(|h| {
+        String::from_utf8_lossy(&h.value)
+            .trim()
+            .to_ascii_lowercase()
+    })
+}
+
+/// Header fields as they are on the wire for HTTP/1.1: pseudo-headers dropped.
+fn regular_headers(headers: Vec<Header>) -> Vec<Header> {
+    headers
+        .into_iter()
+        .filter(|h| !h.name.starts_with(':'))
+        .collect()
+}
+
+/// The message for a request read from a capture (HTTP/1.x or HTTP/2); `time` and `frame` are
+/// those of the packet that completed it.
+pub fn from_http_request(
     ctx: &ConnContext,
     req: HttpRequest,
     time: Timestamp,
     frame: u64,
 ) -> Message {
-    let host = host_header(&req.headers);
-    let url = request_url(ctx, &req.line.target, host.as_deref());
+    let host = host_of(&req.headers);
+    let mut url = request_url(ctx, &req.line.target, host.as_deref());
+    if let Some(scheme) = scheme_of(&req.headers).filter(|s| s == "http" || s == "https") {
+        if let Some((_, rest)) = url.split_once("://") {
+            url = format!("{scheme}://{rest}");
+        }
+    }
     let host = host.or_else(|| crate::url_authority(&url).map(str::to_owned));
     Message {
         time: Some(time),
@@ -42,15 +74,15 @@ pub fn from_http1_request(
         target: req.line.target,
         host,
         status: None,
-        headers: req.headers,
+        headers: regular_headers(req.headers),
         body: req.body,
     }
 }
 
 /// The message for a response read from a capture; `time` and `frame` are those of the packet that
 /// completed it. Method and URL are those of the request it answers, when that was seen; `host` is
-/// the Host the client sent on this connection, when known.
-pub fn from_http1_response(
+/// the host the client named on this connection, when known.
+pub fn from_http_response(
     ctx: &ConnContext,
     resp: HttpResponse,
     host: Option<String>,
@@ -79,7 +111,75 @@ pub fn from_http1_response(
         target,
         host,
         status: Some(resp.status),
-        headers: resp.headers,
+        headers: regular_headers(resp.headers),
         body: resp.body,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use phonehome_http::RequestLine;
+    use phonehome_model::Body;
+
+    fn request(version: &str, target: &str, headers: &[(&str, &str)]) -> HttpRequest {
+        HttpRequest {
+            line: RequestLine {
+                method: "GET".into(),
+                target: target.into(),
+                version: version.into(),
+            },
+            headers: headers
+                .iter()
+                .map(|(n, v)| Header::new(*n, v.as_bytes().to_vec()))
+                .collect(),
+            body: Body::default(),
+            content_problem: None,
+            first_frame: 1,
+            last_frame: 2,
+        }
+    }
+
+    #[test]
+    fn http2_requests_take_host_and_scheme_from_pseudo_headers() {
+        let mut ctx = ConnContext::new("c.pcap".into(), None, "203.0.113.7:443".parse().ok());
+        ctx.tls = Some("1.3".into());
+        let req = request(
+            "2",
+            "/track?x=1",
+            &[
+                (":method", "GET"),
+                (":scheme", "https"),
+                (":authority", "tracking.intl.miui.com"),
+                (":path", "/track?x=1"),
+                ("user-agent", "ua"),
+            ],
+        );
+        let msg = from_http_request(&ctx, req, Timestamp::default(), 9);
+        assert_eq!(msg.url, "https://tracking.intl.miui.com/track?x=1");
+        assert_eq!(msg.host.as_deref(), Some("tracking.intl.miui.com"));
+        assert_eq!(msg.transport.http.as_deref(), Some("2"));
+        assert_eq!(
+            msg.headers.len(),
+            1,
+            "pseudo-headers are not headers: {:?}",
+            msg.headers
+        );
+        assert_eq!(msg.source.frame, Some(9));
+    }
+
+    #[test]
+    fn http1_requests_use_the_host_header_or_the_server() {
+        let ctx = ConnContext::new("c.pcap".into(), None, "203.0.113.7:8080".parse().ok());
+        let msg = from_http_request(
+            &ctx,
+            request("1.1", "/a", &[("Host", "h.example")]),
+            Timestamp::default(),
+            3,
+        );
+        assert_eq!(msg.url, "http://h.example/a");
+        let msg = from_http_request(&ctx, request("1.1", "/a", &[]), Timestamp::default(), 3);
+        assert_eq!(msg.url, "http://203.0.113.7:8080/a");
+        assert_eq!(msg.host.as_deref(), Some("203.0.113.7:8080"));
     }
 }

@@ -1,8 +1,8 @@
 //! Builds phonehome's source-agnostic [`Message`] from protocol events and HAR entries.
 //!
 //! Stage `message` of the pipeline (`ingest → flow → protocol → message → decode → …`). This is
-//! the last crate that knows where traffic came from: it turns an HTTP/1.1 exchange reassembled from
-//! a capture ([`from_http1_request`], [`from_http1_response`]) or an entry of a HAR file
+//! the last crate that knows where traffic came from: it turns an HTTP/1.1 or HTTP/2 exchange reassembled from
+//! a capture ([`from_http_request`], [`from_http_response`]) or an entry of a HAR file
 //! ([`from_har_entry`]) into the same [`Message`] type. Every later stage sees only `Message`.
 //!
 //! URL reconstruction follows RFC 9112 §3.3: an absolute-form target is the URL; otherwise the URL
@@ -21,7 +21,7 @@ mod har;
 mod http1;
 
 pub use har::from_har_entry;
-pub use http1::{from_http1_request, from_http1_response};
+pub use http1::{from_http_request, from_http_response};
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -4,7 +4,7 @@ use crate::Analyzer;
 use phonehome_flow::{ConnId, ConnInfo, ConnStats, FlowTable, FrameMeta, StreamSink};
 use phonehome_http::{detect_http1, Http1Connection, Http1Event, Http1Limits};
 use phonehome_ingest::{read_capture_from, CaptureEvent};
-use phonehome_message::{from_http1_request, from_http1_response, ConnContext};
+use phonehome_message::{from_http_request, from_http_response, ConnContext};
 use phonehome_model::{
     Direction, FlowName, FlowRecord, NameSource, NotInspected, Protocol, SourceRef, Timestamp,
     Warning, WarningCode,
@@ -287,7 +287,7 @@ impl CaptureRun<'_> {
             match event {
                 Http1Event::Request(req) => {
                     conn.messages += 1;
-                    let msg = from_http1_request(&conn.ctx, req, frame.time, frame.number);
+                    let msg = from_http_request(&conn.ctx, req, frame.time, frame.number);
                     if let Some(h) = &msg.host {
                         conn.host = Some(h.clone());
                         let h = h.clone();
@@ -297,7 +297,7 @@ impl CaptureRun<'_> {
                 }
                 Http1Event::Response(resp) => {
                     conn.messages += 1;
-                    let msg = from_http1_response(
+                    let msg = from_http_response(
                         &conn.ctx,
                         resp,
                         conn.host.clone(),
