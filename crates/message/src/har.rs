@@ -14,8 +14,9 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 /// The messages of one HAR entry: its request, then its response when the entry has one with a
-/// status (HAR writes `status: 0` for requests that got no answer).
-pub fn from_har_entry(file: Arc<str>, entry: HarEntry) -> Vec<Message> {
+/// status (HAR writes `status: 0` for requests that got no answer). Bodies longer than `max_body`
+/// bytes are cut there and marked truncated, as bodies read from captures are.
+pub fn from_har_entry(file: Arc<str>, entry: HarEntry, max_body: usize) -> Vec<Message> {
     let source = SourceRef::entry(file, entry.index);
     let time = entry.started.as_deref().and_then(Timestamp::parse_rfc3339);
     let req = entry.request;
@@ -70,7 +71,7 @@ pub fn from_har_entry(file: Arc<str>, entry: HarEntry) -> Vec<Message> {
             .collect();
         headers.push(Header::new("Cookie", joined.join("; ")));
     }
-    let body = req.post_data.as_ref().map(post_body).unwrap_or_default();
+    let body = capped(req.post_data.as_ref().map(post_body).unwrap_or_default(), max_body);
     let request = Message {
         time,
         source: source.clone(),
@@ -104,10 +105,20 @@ pub fn from_har_entry(file: Arc<str>, entry: HarEntry) -> Vec<Message> {
             host,
             status: u16::try_from(resp.status).ok(),
             headers: wire_headers(&resp.headers),
-            body: Body::plain(body),
+            body: capped(Body::plain(body), max_body),
         });
     }
     out
+}
+
+/// `body` cut to `max_body` bytes (and marked truncated) when longer.
+fn capped(mut body: Body, max_body: usize) -> Body {
+    if body.raw.len() > max_body {
+        body.raw.truncate(max_body);
+        body.raw.shrink_to_fit();
+        body.truncated = true;
+    }
+    body
 }
 
 /// Headers as they travel on the wire: HTTP/2 pseudo-headers dropped.
@@ -195,6 +206,15 @@ mod tests {
     fn form_escaping_matches_browsers() {
         assert_eq!(form_escape("Dinner at 8?"), "Dinner+at+8%3F");
         assert_eq!(form_escape("a&b=c"), "a%26b%3Dc");
+    }
+
+    #[test]
+    fn long_bodies_are_capped_and_marked() {
+        let b = capped(Body::plain(vec![b'x'; 100]), 10);
+        assert_eq!(b.raw.len(), 10);
+        assert!(b.truncated);
+        let b = capped(Body::plain(vec![b'x'; 10]), 10);
+        assert!(!b.truncated);
     }
 
     #[test]

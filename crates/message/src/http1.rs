@@ -31,6 +31,12 @@ fn host_of(headers: &[Header]) -> Option<String> {
     find(":authority").or_else(|| find("host"))
 }
 
+/// `http://…` or `https://…` (any case): the absolute form of a request-target.
+fn is_absolute_form(target: &str) -> bool {
+    let head = target.get(..8).unwrap_or(target).to_ascii_lowercase();
+    head.starts_with("http://") || head.starts_with("https://")
+}
+
 /// The `:scheme` pseudo-header of an HTTP/2 request, when sent.
 fn scheme_of(headers: &[Header]) -> Option<String> {
     headers.iter().find(|h| h.name == ":scheme").map(|h| {
@@ -56,9 +62,15 @@ pub fn from_http_request(
     time: Timestamp,
     frame: u64,
 ) -> Message {
-    let host = host_of(&req.headers);
+    let absolute = is_absolute_form(&req.line.target);
+    // RFC 9112 §3.2.2: with an absolute-form target (a proxy request) its authority is the host.
+    let host = if absolute {
+        crate::url_authority(&req.line.target).map(str::to_owned)
+    } else {
+        host_of(&req.headers)
+    };
     let mut url = request_url(ctx, &req.line.target, host.as_deref());
-    if let Some(scheme) = scheme_of(&req.headers).filter(|s| s == "http" || s == "https") {
+    if let Some(scheme) = scheme_of(&req.headers).filter(|s| !absolute && (s == "http" || s == "https")) {
         if let Some((_, rest)) = url.split_once("://") {
             url = format!("{scheme}://{rest}");
         }
@@ -181,5 +193,14 @@ mod tests {
         let msg = from_http_request(&ctx, request("1.1", "/a", &[]), Timestamp::default(), 3);
         assert_eq!(msg.url, "http://203.0.113.7:8080/a");
         assert_eq!(msg.host.as_deref(), Some("203.0.113.7:8080"));
+    }
+
+    #[test]
+    fn proxy_requests_take_the_host_from_the_absolute_target() {
+        let ctx = ConnContext::new("c.pcap".into(), None, "192.0.2.1:3128".parse().ok());
+        let req = request("1.1", "http://sdk.hiido.com/c.gif?x=1", &[("Host", "proxy.example")]);
+        let msg = from_http_request(&ctx, req, Timestamp::default(), 3);
+        assert_eq!(msg.url, "http://sdk.hiido.com/c.gif?x=1");
+        assert_eq!(msg.host.as_deref(), Some("sdk.hiido.com"));
     }
 }

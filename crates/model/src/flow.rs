@@ -84,6 +84,13 @@ pub struct FlowRecord {
     pub names: Vec<FlowName>,
     /// TLS version when the flow was TLS.
     pub tls: Option<String>,
+    /// The TLS server name the client sent (the public outer name when `ech` is true).
+    pub sni: Option<String>,
+    /// The ClientHello offered Encrypted Client Hello: `sni` is only the outer, public name and is
+    /// never used for attribution.
+    pub ech: bool,
+    /// ALPN protocols the client offered (TLS or QUIC), in its order.
+    pub alpn: Vec<String>,
     /// Application protocol identified (`http/1.1`, `h2`, `dns`, `tls`…), when known.
     pub app: Option<String>,
     /// Payload bytes sent by the client.

@@ -40,8 +40,21 @@ pub struct Counts {
     pub findings: u64,
     /// Occurrences those findings stand for (sum of `count`).
     pub occurrences: u64,
+    /// New findings not listed because the cap on distinct findings was reached.
+    pub findings_dropped: u64,
     /// Warnings raised.
     pub warnings: u64,
+}
+
+/// The TLS key material given with `--keylog`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct KeyLogSummary {
+    /// The key log files, in command-line order.
+    pub files: Vec<String>,
+    /// TLS sessions (client randoms) with at least one secret.
+    pub sessions: u64,
+    /// Lines with labels phonehome does not use (`EXPORTER_SECRET`…), counted by label.
+    pub ignored: BTreeMap<String, u64>,
 }
 
 /// The last JSON Lines record: what was read, with which tool and data, and the totals.
@@ -63,6 +76,8 @@ pub struct Summary {
     pub data: BTreeMap<String, String>,
     /// The caps in force.
     pub limits: Limits,
+    /// The `--keylog` files and what they held, when any were given.
+    pub keylog: Option<KeyLogSummary>,
     /// First and last message time (RFC 3339), when any.
     pub time_span: Option<(String, String)>,
 }
