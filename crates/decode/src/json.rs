@@ -1,8 +1,10 @@
-//! JSON documents: parsing (with serde_json's recursion limit of 128 kept) and an iterator over
-//! their leaves, each named by a JSONPath.
+//! JSON documents: parsing (with serde_json's recursion limit of 128 kept) and a walk over their
+//! leaves, each named by a JSONPath.
 
+use crate::MAX_PATH_KEY_CHARS;
 use serde_json::Value;
 use std::borrow::Cow;
+use std::fmt::Write;
 
 /// True when `input` starts (after whitespace) like a JSON object or array.
 pub(crate) fn looks_like_json(input: &[u8]) -> bool {
@@ -27,63 +29,130 @@ fn is_plain_key(key: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-/// Appends the JSONPath member selector for `key` to `path`.
+/// The 32-bit FNV-1a hash of `key`, as 8 lowercase hex digits: names a shortened key in a path.
+/// FNV-1a is fixed by its specification, so the same key gives the same path on every run and
+/// platform.
+pub(crate) fn key_digest(key: &str) -> String {
+    const OFFSET_BASIS: u32 = 0x811c_9dc5;
+    const PRIME: u32 = 0x0100_0193;
+    let hash = key
+        .bytes()
+        .fold(OFFSET_BASIS, |h, b| (h ^ u32::from(b)).wrapping_mul(PRIME));
+    format!("{hash:08x}")
+}
+
+/// Appends the JSONPath member selector for `key` to `path`, shortening keys longer than
+/// [`MAX_PATH_KEY_CHARS`].
 fn push_key(path: &mut String, key: &str) {
-    if is_plain_key(key) {
-        path.push('.');
-        path.push_str(key);
-    } else {
-        path.push_str("['");
-        for c in key.chars() {
-            if c == '\'' || c == '\\' {
-                path.push('\\');
-            }
-            path.push(c);
+    let cut = key.char_indices().nth(MAX_PATH_KEY_CHARS).map(|(i, _)| i);
+    match cut {
+        None if is_plain_key(key) => {
+            path.push('.');
+            path.push_str(key);
         }
-        path.push_str("']");
+        _ => {
+            path.push_str("['");
+            let shown = cut.and_then(|i| key.get(..i)).unwrap_or(key);
+            for c in shown.chars() {
+                if c == '\'' || c == '\\' {
+                    path.push('\\');
+                }
+                path.push(c);
+            }
+            if cut.is_some() {
+                path.push('…');
+                path.push_str(&key_digest(key));
+            }
+            path.push_str("']");
+        }
     }
+}
+
+/// The children of an open array or object, not yet walked.
+enum Children<'a> {
+    Array(std::iter::Enumerate<std::slice::Iter<'a, Value>>),
+    Object(serde_json::map::Iter<'a>),
+}
+
+/// An array or object being walked.
+struct Open<'a> {
+    children: Children<'a>,
+    /// Length of the container's own path: a child's selector is appended after it.
+    path_len: usize,
 }
 
 /// The string and number leaves of a JSON value in document order (object members in the order
 /// serde_json keeps them), each with its JSONPath (`$.list[0].name`, `$['odd key']`).
 ///
-/// Walks with an explicit stack, so nesting depth costs heap, not call stack.
+/// Walks with an explicit stack of open containers and one path buffer shared by all leaves
+/// (a selector is appended on the way down and cut off on the way up), so the walk costs memory
+/// in the nesting depth and the length of one path, never in the number of children.
 pub(crate) struct JsonLeaves<'a> {
-    stack: Vec<(String, &'a Value)>,
+    /// The path of the last value entered.
+    path: String,
+    open: Vec<Open<'a>>,
+    /// The document, until the walk starts.
+    root: Option<&'a Value>,
 }
 
 impl<'a> JsonLeaves<'a> {
     /// The leaves of `root`.
     pub(crate) fn new(root: &'a Value) -> Self {
         Self {
-            stack: vec![("$".to_string(), root)],
+            path: "$".to_string(),
+            open: Vec::new(),
+            root: Some(root),
         }
     }
-}
 
-impl<'a> Iterator for JsonLeaves<'a> {
-    type Item = (String, Cow<'a, str>);
-
-    fn next(&mut self) -> Option<Self::Item> {
-        while let Some((path, value)) = self.stack.pop() {
-            match value {
-                Value::String(s) => return Some((path, Cow::Borrowed(s.as_str()))),
-                Value::Number(n) => return Some((path, Cow::Owned(n.to_string()))),
-                Value::Null | Value::Bool(_) => {}
-                Value::Array(items) => {
-                    for (i, item) in items.iter().enumerate().rev() {
-                        self.stack.push((format!("{path}[{i}]"), item));
+    /// The next leaf: its JSONPath (valid until the next call) and its text.
+    pub(crate) fn next_leaf(&mut self) -> Option<(&str, Cow<'a, str>)> {
+        if let Some(root) = self.root.take() {
+            if let Some(leaf) = self.enter(root) {
+                return Some((self.path.as_str(), leaf));
+            }
+        }
+        loop {
+            let top = self.open.last_mut()?;
+            self.path.truncate(top.path_len);
+            let child = match &mut top.children {
+                Children::Array(items) => items.next().map(|(index, item)| {
+                    // Writing to a String cannot fail.
+                    let _ = write!(self.path, "[{index}]");
+                    item
+                }),
+                Children::Object(members) => members.next().map(|(key, item)| {
+                    push_key(&mut self.path, key);
+                    item
+                }),
+            };
+            match child {
+                Some(item) => {
+                    if let Some(leaf) = self.enter(item) {
+                        return Some((self.path.as_str(), leaf));
                     }
                 }
-                Value::Object(members) => {
-                    for (key, item) in members.iter().rev() {
-                        let mut child = path.clone();
-                        push_key(&mut child, key);
-                        self.stack.push((child, item));
-                    }
+                None => {
+                    self.open.pop();
                 }
             }
         }
+    }
+
+    /// `value`'s text when it is a leaf; opens it when it is an array or object. `self.path` names
+    /// `value`.
+    fn enter(&mut self, value: &'a Value) -> Option<Cow<'a, str>> {
+        let children = match value {
+            Value::String(s) => return Some(Cow::Borrowed(s.as_str())),
+            Value::Number(n) => return Some(Cow::Owned(n.to_string())),
+            Value::Null | Value::Bool(_) => return None,
+            Value::Array(items) => Children::Array(items.iter().enumerate()),
+            Value::Object(members) => Children::Object(members.iter()),
+        };
+        self.open.push(Open {
+            children,
+            path_len: self.path.len(),
+        });
         None
     }
 }
@@ -92,11 +161,17 @@ impl<'a> Iterator for JsonLeaves<'a> {
 mod tests {
     use super::*;
 
+    fn all_leaves(value: &Value) -> Vec<(String, String)> {
+        let mut leaves = JsonLeaves::new(value);
+        let mut out = Vec::new();
+        while let Some((path, leaf)) = leaves.next_leaf() {
+            out.push((path.to_string(), leaf.into_owned()));
+        }
+        out
+    }
+
     fn leaves(text: &str) -> Vec<(String, String)> {
-        let value = parse(text.as_bytes()).unwrap();
-        JsonLeaves::new(&value)
-            .map(|(p, v)| (p, v.into_owned()))
-            .collect()
+        all_leaves(&parse(text.as_bytes()).unwrap())
     }
 
     #[test]
@@ -136,8 +211,65 @@ mod tests {
         assert!(parse(deep.as_bytes()).is_none());
         let within = format!("{}\"x\"{}", "[".repeat(100), "]".repeat(100));
         let value = parse(within.as_bytes()).unwrap();
-        let all: Vec<_> = JsonLeaves::new(&value).collect();
+        let all = all_leaves(&value);
         assert_eq!(all.len(), 1);
         assert_eq!(all[0].0, format!("${}", "[0]".repeat(100)));
+    }
+
+    #[test]
+    fn document_order() {
+        assert_eq!(
+            leaves(r#"{"a": [1, {"b": "x", "c": [[2], 3]}, null], "d": {"e": 4}, "f": 5}"#),
+            vec![
+                ("$.a[0]".to_string(), "1".to_string()),
+                ("$.a[1].b".to_string(), "x".to_string()),
+                ("$.a[1].c[0][0]".to_string(), "2".to_string()),
+                ("$.a[1].c[1]".to_string(), "3".to_string()),
+                ("$.d.e".to_string(), "4".to_string()),
+                ("$.f".to_string(), "5".to_string()),
+            ]
+        );
+        assert!(leaves("[[], {}, null, true]").is_empty());
+    }
+
+    #[test]
+    fn key_digest_is_fnv1a_32() {
+        // Test vectors of the FNV specification (draft-eastlake-fnv).
+        assert_eq!(key_digest(""), "811c9dc5");
+        assert_eq!(key_digest("a"), "e40c292c");
+        assert_eq!(key_digest("foobar"), "bf9cf968");
+    }
+
+    #[test]
+    fn long_keys_are_shortened() {
+        let exact = "k".repeat(MAX_PATH_KEY_CHARS);
+        assert_eq!(
+            leaves(&format!(r#"{{"{exact}": 1}}"#))[0].0,
+            format!("$.{exact}")
+        );
+        let long = "k".repeat(MAX_PATH_KEY_CHARS + 1);
+        assert_eq!(
+            leaves(&format!(r#"{{"{long}": 1}}"#))[0].0,
+            format!("$['{exact}…{}']", key_digest(&long))
+        );
+        // Cut on a character boundary, quotes escaped in the kept part.
+        let accented = "é".repeat(100);
+        assert_eq!(
+            leaves(&format!(r#"{{"{accented}": 1}}"#))[0].0,
+            format!("$['{}…{}']", "é".repeat(64), key_digest(&accented))
+        );
+        let quoted = "'".repeat(100);
+        assert_eq!(
+            leaves(&format!(r#"{{"{quoted}": 1}}"#))[0].0,
+            format!("$['{}…{}']", "\\'".repeat(64), key_digest(&quoted))
+        );
+        // Nested long keys: the path grows by a bounded amount per level.
+        let mut doc = "1".to_string();
+        for _ in 0..100 {
+            doc = format!(r#"{{"{}": {doc}}}"#, "z".repeat(10_000));
+        }
+        let got = leaves(&doc);
+        assert_eq!(got.len(), 1);
+        assert!(got[0].0.len() < 100 * 80, "{}", got[0].0.len());
     }
 }

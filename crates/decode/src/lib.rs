@@ -56,7 +56,7 @@
 //! | `hex` | hexadecimal |
 //! | `content-encoding:<coding>` | an HTTP content coding undone by the protocol stage (`gzip`, `br`, …) |
 //! | `gzip`, `zlib`, `deflate`, `br`, `zstd` | compressed data found inside a value |
-//! | `json:<JSONPath>` | a string or number leaf of a JSON document: `json:$.list[0].name`, `json:$['odd key']` (keys that are not identifiers are quoted, `'` and `\` escaped with `\`) |
+//! | `json:<JSONPath>` | a string or number leaf of a JSON document: `json:$.list[0].name`, `json:$['odd key']` (keys that are not identifiers are quoted, `'` and `\` escaped with `\`; keys longer than 64 characters are shortened, see below) |
 //!
 //! `query`, `form`, `multipart`, `path` and `json` *select* a piece of their input; the others
 //! *transform* it ([`step_kind`]). Examples: a form body `p=<base64 of {"sn": "…"}>` gives
@@ -64,15 +64,25 @@
 //! `["query:imei_md5"]` at `url`; a header value gives `[]`; a gzip-encoded JSON body gives
 //! `["content-encoding:gzip", "json:$.imei"]`.
 //!
+//! An object key longer than [`MAX_PATH_KEY_CHARS`] (64) characters is written in a JSONPath as
+//! its first 64 characters, `…` (U+2026) and the 32-bit FNV-1a hash of the whole key (its UTF-8
+//! bytes) in 8 lowercase hex digits, always in the quoted form: a 100 000-character key of `k`s
+//! gives `json:$['kkk…k…<8 hex digits>']` with 64 `k`s. Distinct long keys that share their first
+//! 64 characters still get distinct paths (unless their hashes collide), and a path stays short
+//! whatever the keys.
+//!
 //! # Bounds
 //!
 //! Captures are hostile, so the walk is bounded per message by [`DecodeLimits`]: chain length
 //! (`max_depth`, itself capped at [`MAX_DEPTH`]), bytes produced by all decodings together
-//! (`max_decoded_bytes`), the expansion ratio of each decompression (`max_expansion_ratio`) and
-//! the number of trial decodes (`max_trials`). Hitting a cap stops that branch and is reported in
-//! [`DecodeReport::limits_hit`]; the nodes already visited stay visited. JSON nesting is bounded by
-//! serde_json's recursion limit (128) and walked with an explicit stack; recursion in this crate is
-//! bounded by the chain length.
+//! (`max_decoded_bytes`, chain elements included, so JSON paths count), the expansion ratio of
+//! each decompression (`max_expansion_ratio`), the number of trial decodes (`max_trials`) and the
+//! number of nodes visited (`max_nodes`). Hitting a cap stops that branch (for `max_nodes`, the
+//! rest of the walk) and is reported in [`DecodeReport::limits_hit`]; the nodes already visited
+//! stay visited. JSON nesting is bounded by serde_json's recursion limit (128) and walked with an
+//! explicit stack and one shared path buffer, so a document's walk costs memory in its depth and
+//! the length of one path, not in its number of members; recursion in this crate is bounded by the
+//! chain length.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -124,6 +134,14 @@ pub const MAX_DEPTH: usize = 32;
 /// Default for [`DecodeLimits::max_trials`].
 pub const DEFAULT_MAX_TRIALS: usize = 10_000;
 
+/// Default for [`DecodeLimits::max_nodes`].
+pub const DEFAULT_MAX_NODES: usize = 100_000;
+
+/// Longest object key, in characters, written whole in a `json:` chain element; a longer key is
+/// written as its first `MAX_PATH_KEY_CHARS` characters, `…` and an 8-hex-digit hash of the whole
+/// key (see the crate docs), so a JSONPath costs a few hundred bytes at most per nesting level.
+pub const MAX_PATH_KEY_CHARS: usize = 64;
+
 /// Largest zstd window (as a power of two) accepted for compressed data found inside values: 8 MiB,
 /// what RFC 8878 asks every decoder to support.
 pub const MAX_ZSTD_WINDOW_LOG: u32 = 23;
@@ -141,16 +159,20 @@ pub struct DecodeLimits {
     /// Most trial decodes (decoder runs on data that passed its cheap syntax check) per message.
     /// Default [`DEFAULT_MAX_TRIALS`].
     pub max_trials: usize,
+    /// Most nodes (message parts and decodings, JSON leaves included) visited per message; the
+    /// walk stops at the cap. Default [`DEFAULT_MAX_NODES`].
+    pub max_nodes: usize,
 }
 
 impl DecodeLimits {
-    /// The decode caps of phonehome's [`Limits`], with the default trial cap.
+    /// The decode caps of phonehome's [`Limits`], with the default trial and node caps.
     pub fn from_limits(l: &Limits) -> Self {
         Self {
             max_depth: l.max_decode_depth,
             max_decoded_bytes: l.max_decoded_bytes,
             max_expansion_ratio: l.max_expansion_ratio,
             max_trials: DEFAULT_MAX_TRIALS,
+            max_nodes: DEFAULT_MAX_NODES,
         }
     }
 }
@@ -177,7 +199,7 @@ pub struct Part<'a> {
 pub struct DecodeReport {
     /// One line per cap that was hit, naming it (empty when nothing was cut short).
     pub limits_hit: Vec<String>,
-    /// Number of nodes visited.
+    /// Number of nodes visited (at most [`DecodeLimits::max_nodes`]).
     pub nodes: usize,
 }
 

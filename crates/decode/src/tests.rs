@@ -457,7 +457,8 @@ fn limits_from_model() {
             max_depth: 3,
             max_decoded_bytes: 99,
             max_expansion_ratio: 7,
-            max_trials: DEFAULT_MAX_TRIALS
+            max_trials: DEFAULT_MAX_TRIALS,
+            max_nodes: DEFAULT_MAX_NODES,
         }
     );
 }
@@ -527,4 +528,136 @@ fn garbage_never_panics() {
         nodes += visited.len();
     }
     assert!(nodes >= 300 * 3);
+}
+
+/// `{"<key>":[0,0,…]}` with `n` zeros.
+fn long_key_array(key: &str, n: usize) -> Vec<u8> {
+    let zeros = vec!["0"; n].join(",");
+    format!("{{\"{key}\":[{zeros}]}}").into_bytes()
+}
+
+/// Regression: every leaf of an array under a 100 KB key used to carry its own copy of the key in
+/// its path (20 000 leaves × 100 KB = 2 GB of paths). Paths now shorten long keys, so each chain
+/// stays under 100 bytes and the walk's path bytes are linear in the number of leaves.
+#[test]
+fn long_json_keys_give_short_paths() {
+    let key = "k".repeat(100_000);
+    let body = long_key_array(&key, 20_000);
+    assert!(body.len() < 150_000);
+    let msg = request(
+        "https://x.example/",
+        &[("Content-Type", "application/json")],
+        &body,
+    );
+    let (nodes, report) = walk_with(&msg, &DecodeLimits::default());
+    assert!(report.limits_hit.is_empty(), "{:?}", report.limits_hit);
+    let leaves: Vec<&Node> = nodes
+        .iter()
+        .filter(|n| n.0 == "body" && n.1.len() == 1)
+        .collect();
+    assert_eq!(leaves.len(), 20_000);
+    let shortened = format!("json:$['{}…{}']", "k".repeat(64), json::key_digest(&key));
+    assert_eq!(leaves[0].1, vec![format!("{shortened}[0]")]);
+    assert_eq!(leaves[19_999].1, vec![format!("{shortened}[19999]")]);
+    let path_bytes: usize = nodes
+        .iter()
+        .map(|n| n.1.iter().map(String::len).sum::<usize>())
+        .sum();
+    let longest = nodes
+        .iter()
+        .map(|n| n.1.iter().map(String::len).sum::<usize>())
+        .max()
+        .unwrap();
+    assert!(longest <= 100, "{longest}");
+    assert!(path_bytes <= 20_000 * 100, "{path_bytes}");
+
+    // Long keys that differ only past the cut still get distinct paths.
+    let a = format!("{}a", "x".repeat(70));
+    let b = format!("{}b", "x".repeat(70));
+    let body = format!(r#"{{"{a}": "356938035643809", "{b}": "356938035643819"}}"#);
+    let nodes = walk(&request("https://x.example/", &[], body.as_bytes()));
+    let (pa, pb) = (
+        &chains_of(&nodes, "356938035643809")[0].1,
+        &chains_of(&nodes, "356938035643819")[0].1,
+    );
+    assert_ne!(pa, pb);
+    assert!(pa[0].starts_with(&format!("json:$['{}…", "x".repeat(64))));
+}
+
+/// Regression: the number of nodes visited per message is capped (`max_nodes`), and the cap is
+/// reported; the nodes before it are visited as usual.
+#[test]
+fn node_cap() {
+    let body = long_key_array("n", 200_000);
+    let msg = request("https://x.example/", &[], &body);
+    let (nodes, report) = walk_with(&msg, &DecodeLimits::default());
+    assert_eq!(report.nodes, DEFAULT_MAX_NODES);
+    assert_eq!(nodes.len(), DEFAULT_MAX_NODES);
+    assert!(
+        report
+            .limits_hit
+            .iter()
+            .any(|l| l.contains("max_nodes = 100000")),
+        "{:?}",
+        report.limits_hit
+    );
+    // Document order up to the cap: url, body, then the leaves from the first one on.
+    assert_eq!(nodes[2].1, chain(&["json:$.n[0]"]));
+    assert_eq!(
+        nodes.last().unwrap().1,
+        vec![format!("json:$.n[{}]", DEFAULT_MAX_NODES - 3)]
+    );
+
+    // Roots count too: a message with more headers than the cap.
+    let headers: Vec<(String, String)> = (0..50).map(|i| (format!("X-{i}"), "v".into())).collect();
+    let headers: Vec<(&str, &str)> = headers
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    let limits = DecodeLimits {
+        max_nodes: 10,
+        ..DecodeLimits::default()
+    };
+    let (nodes, report) = walk_with(&request("https://x.example/", &headers, b""), &limits);
+    assert_eq!(nodes.len(), 10);
+    assert!(report.limits_hit[0].contains("max_nodes = 10"));
+
+    // Exactly at the cap with nothing left over is not reported.
+    let limits = DecodeLimits {
+        max_nodes: 2,
+        ..DecodeLimits::default()
+    };
+    let (nodes, report) = walk_with(&request("https://x.example/", &[("X", "v")], b""), &limits);
+    assert_eq!(nodes.len(), 2);
+    assert!(report.limits_hit.is_empty(), "{:?}", report.limits_hit);
+}
+
+/// Regression: JSON paths count against `max_decoded_bytes`, so leaves with short values but long
+/// paths cannot make the walk produce more than the budget.
+#[test]
+fn json_paths_count_against_decoded_bytes() {
+    let key = "p".repeat(60);
+    let items: Vec<String> = (0..1000).map(|_| format!(r#"{{"{key}": "1"}}"#)).collect();
+    let body = format!("[{}]", items.join(","));
+    let limits = DecodeLimits {
+        max_decoded_bytes: 8000,
+        ..DecodeLimits::default()
+    };
+    let (nodes, report) = walk_with(
+        &request("https://x.example/", &[], body.as_bytes()),
+        &limits,
+    );
+    let leaves: Vec<&Node> = nodes.iter().filter(|n| n.1.len() == 1).collect();
+    // Each leaf costs its 1-byte value plus a ~75-byte chain element.
+    let spent: usize = leaves.iter().map(|n| n.1[0].len() + n.2.len()).sum();
+    assert!(spent <= 8000, "{spent}");
+    assert!(leaves.len() > 50 && leaves.len() < 120, "{}", leaves.len());
+    assert!(
+        report
+            .limits_hit
+            .iter()
+            .any(|l| l.contains("max_decoded_bytes = 8000")),
+        "{:?}",
+        report.limits_hit
+    );
 }

@@ -9,6 +9,9 @@ use phonehome_model::Message;
 /// Most distinct lines kept in [`DecodeReport::limits_hit`] for one message.
 pub(crate) const MAX_LIMIT_NOTES: usize = 16;
 
+/// The prefix of a JSON leaf's chain element.
+const JSON_STEP: &str = "json:";
+
 /// How a node is to be read before the generic trial decoders run.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Hint {
@@ -118,8 +121,42 @@ impl<'v> Walker<'v> {
             .saturating_sub(self.decoded_bytes)
     }
 
-    /// Visits `data` and decodes it further.
+    /// True when the node cap allows no further node.
+    fn out_of_nodes(&self) -> bool {
+        self.report.nodes >= self.limits.max_nodes
+    }
+
+    /// Records that the node cap stopped the walk.
+    fn note_node_cap(&mut self) {
+        let cap = self.limits.max_nodes;
+        self.note(format!(
+            "node cap reached (max_nodes = {cap}): further parts and decodings were not visited"
+        ));
+    }
+
+    /// Spends `bytes` of the message's decoding budget; false (and a note) when they do not fit.
+    fn spend(&mut self, bytes: usize) -> bool {
+        match self.decoded_bytes.checked_add(bytes) {
+            Some(total) if total <= self.limits.max_decoded_bytes => {
+                self.decoded_bytes = total;
+                true
+            }
+            _ => {
+                let cap = self.limits.max_decoded_bytes;
+                self.note(format!(
+                    "decoded-bytes cap reached (max_decoded_bytes = {cap}): further decodings were dropped"
+                ));
+                false
+            }
+        }
+    }
+
+    /// Visits `data` and decodes it further, if the node cap allows.
     fn node(&mut self, location: &str, data: &[u8], hint: Hint) {
+        if self.out_of_nodes() {
+            self.note_node_cap();
+            return;
+        }
         self.report.nodes += 1;
         (self.visit)(&Part {
             location,
@@ -141,18 +178,20 @@ impl<'v> Walker<'v> {
         self.decode(location, data, hint);
     }
 
-    /// Visits a decoding of the current node, if the byte budget allows it.
+    /// Visits a decoding of the current node, if the node cap and the byte budget allow it. The
+    /// chain element counts against the budget along with the data.
     fn child(&mut self, location: &str, step: String, data: &[u8], hint: Hint) {
-        match self.decoded_bytes.checked_add(data.len()) {
-            Some(total) if total <= self.limits.max_decoded_bytes => self.decoded_bytes = total,
-            _ => {
-                let cap = self.limits.max_decoded_bytes;
-                self.note(format!(
-                    "decoded-bytes cap reached (max_decoded_bytes = {cap}): further decodings were dropped"
-                ));
-                return;
-            }
+        if self.out_of_nodes() {
+            self.note_node_cap();
+            return;
         }
+        if self.spend(step.len().saturating_add(data.len())) {
+            self.descend(location, step, data, hint);
+        }
+    }
+
+    /// Visits a decoding of the current node whose bytes were already spent.
+    fn descend(&mut self, location: &str, step: String, data: &[u8], hint: Hint) {
         self.chain.push(step);
         self.node(location, data, hint);
         self.chain.pop();
@@ -160,6 +199,12 @@ impl<'v> Walker<'v> {
 
     /// Tries every decoder on `data` and visits what they produce.
     fn decode(&mut self, location: &str, data: &[u8], hint: Hint) {
+        if self.out_of_nodes() {
+            if could_decode(data, &hint) {
+                self.note_node_cap();
+            }
+            return;
+        }
         if hint == Hint::Url {
             self.url(location, data);
             return;
@@ -263,15 +308,25 @@ impl<'v> Walker<'v> {
         let Some(value) = json::parse(data) else {
             return false;
         };
-        for (path, leaf) in json::JsonLeaves::new(&value) {
-            if !leaf.is_empty() {
-                self.child(
-                    location,
-                    format!("json:{path}"),
-                    leaf.as_bytes(),
-                    Hint::None,
-                );
+        let mut leaves = json::JsonLeaves::new(&value);
+        while let Some((path, leaf)) = leaves.next_leaf() {
+            if leaf.is_empty() {
+                continue;
             }
+            if self.out_of_nodes() {
+                self.note_node_cap();
+                break;
+            }
+            // Spend before building the chain element, so a leaf that does not fit costs nothing
+            // more than its path.
+            let step_len = JSON_STEP.len().saturating_add(path.len());
+            if !self.spend(step_len.saturating_add(leaf.len())) {
+                continue;
+            }
+            let mut step = String::with_capacity(step_len);
+            step.push_str(JSON_STEP);
+            step.push_str(path);
+            self.descend(location, step, leaf.as_bytes(), Hint::None);
         }
         true
     }

@@ -182,7 +182,9 @@ impl Detector {
             // A DFA scans fastest (the scan is the hot loop of a whole analysis); when the
             // patterns are too many for its size limit, the builder's own choice takes over.
             let mut builder = AhoCorasickBuilder::new();
-            builder.ascii_case_insensitive(true).match_kind(MatchKind::Standard);
+            builder
+                .ascii_case_insensitive(true)
+                .match_kind(MatchKind::Standard);
             builder
                 .kind(Some(AhoCorasickKind::DFA))
                 .build(&texts)

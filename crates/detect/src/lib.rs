@@ -12,7 +12,8 @@
 //!   numbering-plan metadata of the `phonenumber` crate), and the MD5, SHA-1 and SHA-256 hex
 //!   digests of each form. [`Detector::scan`] is one pass over the data.
 //! - [`detect_message`] runs `phonehome-decode`'s walk over a message and scans every decoded
-//!   node, folding the same value seen at several depths into one [`MessageHit`].
+//!   node, folding the same value seen at several depths into one [`MessageHit`]; at most
+//!   [`MAX_HITS_PER_MESSAGE`] hits are kept per message.
 //!
 //! Matches respect boundaries: a pattern edge that is a letter or digit must not touch another
 //! character of its class (digits for numbers, hex digits for hex identifiers and digests, letters
@@ -44,7 +45,7 @@ mod toml_tree;
 mod variants;
 
 pub use detector::{Detector, Hit, MAX_MATCHES_PER_SCAN};
-pub use message_scan::{detect_message, MessageHit};
+pub use message_scan::{detect_message, MessageHit, MAX_HITS_PER_MESSAGE};
 pub use profile::{
     Contact, CustomValue, Location, Profile, ProfileError, ProfileValue, Sms, MIN_VALUE_LEN,
 };

@@ -5,6 +5,12 @@ use phonehome_decode::{step_kind, walk_message, DecodeLimits, DecodeReport, Step
 use phonehome_model::Message;
 use std::collections::HashSet;
 
+/// Most hits kept per message, before folding: one per (label, form) per decoded node, in the order
+/// the walk visits nodes. Later hits are dropped and the cut is named in
+/// [`DecodeReport::limits_hit`]. With the walk's node cap ([`DecodeLimits::max_nodes`]) it bounds
+/// [`detect_message`]'s memory and output.
+pub const MAX_HITS_PER_MESSAGE: usize = 10_000;
+
 /// A hit in a message: where it was and through which decodings.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MessageHit {
@@ -38,23 +44,61 @@ type Key<'a> = (&'a str, &'a [String], &'a str, &'a str);
 /// - seen on a node and on a *selector* of it (`json:`, `form:`, `query:`, `multipart:`, `path:`),
 ///   the selector is more precise: the deeper node is kept (`["json:$.imei"]` rather than the raw
 ///   body).
+///
+/// Bounded: the walk visits at most [`DecodeLimits::max_nodes`] nodes, only the first hit of each
+/// (label, form) at a node is kept (the others would fold into it), and at most
+/// [`MAX_HITS_PER_MESSAGE`] hits are kept per message; the returned report names each cap hit.
 pub fn detect_message(
     msg: &Message,
     detector: &Detector,
     limits: &DecodeLimits,
 ) -> (Vec<MessageHit>, DecodeReport) {
     let mut nodes: Vec<NodeHits> = Vec::new();
-    let report = walk_message(msg, limits, &mut |part| {
-        let hits = detector.scan(part.data);
-        if !hits.is_empty() {
-            nodes.push(NodeHits {
-                location: part.location.to_string(),
-                chain: part.chain.to_vec(),
-                hits,
-            });
+    let mut kept = 0usize;
+    let mut dropped = false;
+    let mut report = walk_message(msg, limits, &mut |part| {
+        if dropped {
+            return;
         }
+        let mut hits = detector.scan(part.data);
+        if hits.is_empty() {
+            return;
+        }
+        first_per_label_and_form(&mut hits);
+        let room = MAX_HITS_PER_MESSAGE.saturating_sub(kept);
+        if hits.len() > room {
+            hits.truncate(room);
+            dropped = true;
+        }
+        if hits.is_empty() {
+            return;
+        }
+        kept = kept.saturating_add(hits.len());
+        nodes.push(NodeHits {
+            location: part.location.to_string(),
+            chain: part.chain.to_vec(),
+            hits,
+        });
     });
+    if dropped {
+        report.limits_hit.push(format!(
+            "hit cap reached (MAX_HITS_PER_MESSAGE = {MAX_HITS_PER_MESSAGE}): \
+             hits in later parts and decodings were not recorded"
+        ));
+    }
     (fold(&nodes), report)
+}
+
+/// Keeps the first hit of each (label, form), in order: the only one [`fold`] can report for a
+/// node.
+fn first_per_label_and_form(hits: &mut Vec<Hit>) {
+    let mut seen: HashSet<(&str, &str)> = HashSet::new();
+    let first: Vec<bool> = hits
+        .iter()
+        .map(|h| seen.insert((h.label.as_str(), h.form.as_str())))
+        .collect();
+    let mut first = first.into_iter();
+    hits.retain(|_| first.next().unwrap_or(false));
 }
 
 /// Applies the two folding rules of [`detect_message`] and de-duplicates.

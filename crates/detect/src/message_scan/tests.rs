@@ -229,3 +229,58 @@ fn clean_request_has_no_hits() {
         "url, path:0 and the Host header: {report:?}"
     );
 }
+
+/// A JSON array of `n` copies of the profile's IMEI.
+fn imei_array(n: usize) -> Vec<u8> {
+    serde_json::to_vec(&vec!["356938035643809"; n]).unwrap()
+}
+
+/// Regression: one request whose JSON body repeats an identifier in N leaves used to give N hits
+/// and keep N nodes' chains, whatever N. Hits are now capped per message, and the cap is reported.
+#[test]
+fn hit_cap() {
+    let msg = request("https://x.example/", &[], &imei_array(20_000));
+    let (hits, report) = detect_message(&msg, &detector(), &DecodeLimits::default());
+    assert!(hits.len() <= MAX_HITS_PER_MESSAGE, "{}", hits.len());
+    assert!(hits.len() >= MAX_HITS_PER_MESSAGE - 10, "{}", hits.len());
+    assert!(
+        report
+            .limits_hit
+            .iter()
+            .any(|l| l.contains("MAX_HITS_PER_MESSAGE = 10000")),
+        "{:?}",
+        report.limits_hit
+    );
+    // The walk still visited everything; the first leaves are the ones reported, in order.
+    assert_eq!(report.nodes, 20_000 + 2, "url, body and the leaves");
+    assert_eq!(hits[0].chain, ["json:$[0]"]);
+    assert_eq!(hits[1].chain, ["json:$[1]"]);
+
+    // Below the cap nothing is cut.
+    let msg = request("https://x.example/", &[], &imei_array(500));
+    let (hits, report) = detect_message(&msg, &detector(), &DecodeLimits::default());
+    assert_eq!(hits.len(), 500);
+    assert!(report.limits_hit.is_empty(), "{:?}", report.limits_hit);
+}
+
+/// The walk's node cap bounds the nodes scanned, and so the detector's bookkeeping.
+#[test]
+fn node_cap_bounds_the_scan() {
+    let msg = request("https://x.example/", &[], &imei_array(1000));
+    let limits = DecodeLimits {
+        max_nodes: 100,
+        ..DecodeLimits::default()
+    };
+    let (hits, report) = detect_message(&msg, &detector(), &limits);
+    assert_eq!(report.nodes, 100);
+    // The url and the body take two nodes; the other 98 are leaves.
+    assert_eq!(hits.len(), 98);
+    assert!(
+        report
+            .limits_hit
+            .iter()
+            .any(|l| l.contains("max_nodes = 100")),
+        "{:?}",
+        report.limits_hit
+    );
+}
