@@ -9,12 +9,13 @@
 //!   │                   ▼ header cap           ▼
 //!   └──message line── Desync ◀────────────── gap past the body
 //! Request side only: a CONNECT or Upgrade request ──▶ Hold (bytes kept until the server answers)
-//! Either side, after 101 / 2xx-to-CONNECT ──▶ Done
+//! Either side, after a 101 to an Upgrade request or a 2xx to CONNECT ──▶ Done
+//! (a 101 to any other request is an anomaly, read as an interim response)
 //! ```
 
 use crate::chunked::{ChunkStep, ChunkedDecoder};
 use crate::fields::{self, TransferCoding};
-use crate::start_line::{self, StatusLine, Strictness};
+use crate::start_line::{self, StartLineCheck, StatusLine, Strictness};
 use crate::{Http1Event, Http1Limits, HttpRequest, HttpResponse, RequestLine};
 use phonehome_compress::decode_content;
 use phonehome_model::{Body, Direction, Header};
@@ -46,6 +47,8 @@ struct PendingRequest {
     head: bool,
     /// CONNECT: a 2xx response switches the connection to a tunnel.
     connect: bool,
+    /// It carries `Upgrade`: a 101 response switches the connection to another protocol.
+    upgrade: bool,
     /// CONNECT or Upgrade: the client half holds its later bytes until the answer.
     holds: bool,
 }
@@ -159,6 +162,9 @@ struct HalfStream {
     line_start: usize,
     /// In `Head`: length of the (validated) start line with its line end, once complete.
     start_line_len: Option<usize>,
+    /// In `Head` before the start line is complete, and in `Desync`: the verdict on the start
+    /// line in `buf` so far, each byte of it examined once however the line is split.
+    start_check: StartLineCheck,
     /// Frame of the first byte of the message (or candidate line) in `buf`.
     first_frame: u64,
     /// In `Hold`: the held bytes, at most [`MAX_UPGRADE_HOLD`].
@@ -199,6 +205,7 @@ impl HalfStream {
             buf: Vec::new(),
             line_start: 0,
             start_line_len: None,
+            start_check: Self::start_check(dir, Strictness::Lenient),
             first_frame: 0,
             hold: Vec::new(),
             hold_frame: None,
@@ -223,47 +230,52 @@ impl HalfStream {
         });
     }
 
-    /// Can `bytes` start this direction's start line? (`None`: not yet known.) Lenient at a
-    /// message boundary, strict when resynchronising.
-    fn start_verdict(&self, bytes: &[u8], strictness: Strictness) -> Option<bool> {
-        match self.dir {
-            Direction::Request => start_line::request_line_verdict(bytes, strictness),
-            Direction::Response => start_line::status_line_verdict(bytes),
+    /// A fresh check for a start line of direction `dir`: lenient at a message boundary, strict
+    /// when resynchronising.
+    fn start_check(dir: Direction, strictness: Strictness) -> StartLineCheck {
+        match dir {
+            Direction::Request => StartLineCheck::request(strictness),
+            Direction::Response => StartLineCheck::status(),
         }
     }
 
-    /// Is `line` (with its `\n`) a valid start line for this direction? Never true when a prefix
-    /// of it was already rejected by [`Self::start_verdict`], so feeding a line whole or in pieces
-    /// decides the same way.
-    fn is_start_line(&self, line: &[u8], strictness: Strictness) -> bool {
-        self.start_verdict(line, strictness) != Some(false)
+    /// Starts checking a new start line in `buf`.
+    fn restart_check(&mut self, strictness: Strictness) {
+        self.start_check = Self::start_check(self.dir, strictness);
+    }
+
+    /// Can the bytes in `buf` start this direction's start line? (`None`: not yet known.) Only
+    /// the bytes added since the last call are examined.
+    fn start_verdict(&mut self) -> Option<bool> {
+        self.start_check.check(&self.buf)
+    }
+
+    /// Is the whole line in `buf` (with its `\n`) a valid start line for this direction? Never
+    /// true when a prefix of it was already rejected by [`Self::start_verdict`], so feeding a line
+    /// whole or in pieces decides the same way.
+    fn is_start_line(&mut self, strictness: Strictness) -> bool {
+        self.start_verdict() != Some(false)
             && match self.dir {
                 Direction::Request => {
-                    start_line::parse_request_line(without_lf(line), strictness).is_some()
+                    start_line::parse_request_line(without_lf(&self.buf), strictness).is_some()
                 }
-                Direction::Response => start_line::parse_status_line(without_lf(line)).is_some(),
+                Direction::Response => {
+                    start_line::parse_status_line(without_lf(&self.buf)).is_some()
+                }
             }
     }
 
     /// Why `bytes` cannot start a message, quoting them up to the first byte that rules them out
     /// (the same whichever way the bytes were split across `feed` calls).
     fn bad_start_reason(&self, bytes: &[u8]) -> String {
-        // The verdict is monotonic (once false, false for longer prefixes): binary search for the
-        // shortest rejected prefix.
-        let (mut lo, mut hi) = (1usize, bytes.len());
-        if self.start_verdict(bytes, Strictness::Lenient) == Some(false) {
-            while lo < hi {
-                let mid = lo + (hi - lo) / 2;
-                if self.start_verdict(bytes.get(..mid).unwrap_or_default(), Strictness::Lenient)
-                    == Some(false)
-                {
-                    hi = mid;
-                } else {
-                    lo = mid + 1;
-                }
-            }
-        }
-        let shown = bytes.get(..hi).unwrap_or(bytes);
+        let mut check = Self::start_check(self.dir, Strictness::Lenient);
+        let shown = match check.check(bytes) {
+            Some(false) => check
+                .rejected_len()
+                .and_then(|n| bytes.get(..n))
+                .unwrap_or(bytes),
+            _ => bytes,
+        };
         let max = crate::MAX_REQUEST_LINE;
         if self.dir == Direction::Request && shown.len() > max {
             return format!("request line longer than {max} bytes: {}", preview(shown));
@@ -279,6 +291,7 @@ impl HalfStream {
         self.buf.clear();
         self.start_line_len = None;
         self.line_start = 0;
+        self.restart_check(Strictness::Strict);
         self.state = State::Desync { at_line_start };
     }
 
@@ -330,6 +343,7 @@ impl HalfStream {
             self.buf.clear();
             self.start_line_len = None;
             self.line_start = 0;
+            self.restart_check(Strictness::Lenient);
             self.first_frame = cx.frame;
             self.state = State::Head;
         }
@@ -350,9 +364,9 @@ impl HalfStream {
             .extend_from_slice(rest.get(..take).unwrap_or_default());
         if self.start_line_len.is_none() {
             let bad = if line_done {
-                !self.is_start_line(&self.buf, Strictness::Lenient)
+                !self.is_start_line(Strictness::Lenient)
             } else {
-                self.start_verdict(&self.buf, Strictness::Lenient) == Some(false)
+                self.start_verdict() == Some(false)
             };
             if bad {
                 self.anomaly(cx, self.bad_start_reason(&self.buf));
@@ -441,7 +455,8 @@ impl HalfStream {
             return;
         };
         let connect = line.method.eq_ignore_ascii_case("CONNECT");
-        let holds = connect || fields::has(&headers, "upgrade");
+        let upgrade = fields::has(&headers, "upgrade");
+        let holds = connect || upgrade;
         if cx.pending.len() >= MAX_PENDING_REQUESTS {
             cx.pending.pop_front();
             self.limit(
@@ -453,6 +468,7 @@ impl HalfStream {
             line: line.clone(),
             head: line.method.eq_ignore_ascii_case("HEAD"),
             connect,
+            upgrade,
             holds,
         });
         let framing = Self::framing(&headers, true, cx.limits.max_header_bytes);
@@ -491,7 +507,21 @@ impl HalfStream {
             return None;
         };
         let status = line.status;
-        if (100..200).contains(&status) && status != 101 {
+        // A server may only switch to a protocol the client asked for (RFC 9110 §15.2.2): a 101
+        // answering a request without `Upgrade`, or no request at all, switches nothing.
+        let asked_upgrade = cx.pending.front().is_some_and(|p| p.upgrade);
+        if status == 101 && !asked_upgrade {
+            let why = if cx.pending.is_empty() {
+                "no request"
+            } else {
+                "a request without Upgrade"
+            };
+            self.anomaly(
+                cx,
+                format!("101 Switching Protocols answers {why}: read as an interim response, the connection stays HTTP/1.x"),
+            );
+        }
+        if (100..200).contains(&status) && (status != 101 || !asked_upgrade) {
             cx.out.push(Http1Event::Interim {
                 status,
                 frame: cx.frame,
@@ -502,6 +532,7 @@ impl HalfStream {
         let (head, connect, holds) = pending
             .as_ref()
             .map_or((false, false, false), |p| (p.head, p.connect, p.holds));
+        // A 101 here answers an Upgrade request (any other was read as interim above).
         let upgrade = !cut && (status == 101 || (connect && (200..300).contains(&status)));
         let framing = if upgrade || head || status == 204 || status == 304 {
             Framing::Length(0)
@@ -656,12 +687,12 @@ impl HalfStream {
         self.buf
             .extend_from_slice(rest.get(..take).unwrap_or_default());
         if !line_done {
-            if self.start_verdict(&self.buf, Strictness::Strict) == Some(false) {
+            if self.start_verdict() == Some(false) {
                 self.desync(false);
             }
             return take;
         }
-        if self.is_start_line(&self.buf, Strictness::Strict) {
+        if self.is_start_line(Strictness::Strict) {
             self.start_line_len = Some(self.buf.len());
             self.line_start = self.buf.len();
             self.state = State::Head;
@@ -985,5 +1016,94 @@ impl Http1Connection {
         self.server.state = State::Done;
         self.pending.clear();
         self.upgraded = true;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::start_line::work;
+
+    /// Feeds `dir`'s `bytes` one at a time; returns the events and the start-line bytes examined.
+    fn feed_bytewise(dir: Direction, bytes: &[u8]) -> (Vec<Http1Event>, usize) {
+        let before = work::examined();
+        let mut conn = Http1Connection::new(Http1Limits::default());
+        let mut out = Vec::new();
+        for b in bytes.chunks(1) {
+            conn.feed(dir, b, 1, &mut out);
+        }
+        conn.end(dir, 2, &mut out);
+        (out, work::examined() - before)
+    }
+
+    fn line_of(prefix: &[u8], len: usize, suffix: &[u8]) -> Vec<u8> {
+        let mut line = prefix.to_vec();
+        line.resize(len, b'a');
+        line.extend_from_slice(suffix);
+        line
+    }
+
+    /// Every start line of the longest accepted size, arriving one byte per `feed` call, is
+    /// examined a bounded number of times per byte (it used to be re-checked whole on each call:
+    /// about 8000 times per byte here).
+    #[test]
+    fn start_lines_fed_bytewise_are_examined_a_bounded_number_of_times() {
+        let max = crate::MAX_REQUEST_LINE;
+        let request = line_of(b"GET /", max - 9, b" HTTP/1.1\r\nHost: h\r\n\r\n");
+        let unknown = line_of(b"X_POST /", max - 9, b" HTTP/1.1\r\n\r\n");
+        let too_long = line_of(b"GET /", max + 100, b" HTTP/1.1\r\n\r\n");
+        // Resynchronising (strict): garbage, then a candidate line of each kind.
+        let resync_known = [&b"\x00junk\r\n"[..], &request].concat();
+        let resync_unknown = [&b"\x00junk\r\n"[..], &unknown].concat();
+        let resync_too_long = [
+            &b"\x00junk\r\n"[..],
+            &too_long,
+            b"GET /next HTTP/1.1\r\n\r\n",
+        ]
+        .concat();
+        let cases: [(&str, &[u8], &[&str]); 6] = [
+            ("request", &request, &["req"]),
+            ("unknown method", &unknown, &["req"]),
+            ("too long", &too_long, &["anomaly"]),
+            ("resync", &resync_known, &["anomaly", "req"]),
+            ("resync unknown", &resync_unknown, &["anomaly", "req"]),
+            ("resync too long", &resync_too_long, &["anomaly", "req"]),
+        ];
+        for (name, bytes, want) in cases {
+            let (events, examined) = feed_bytewise(Direction::Request, bytes);
+            let got: Vec<_> = events
+                .iter()
+                .map(|e| match e {
+                    Http1Event::Request(_) => "req",
+                    Http1Event::Anomaly { .. } => "anomaly",
+                    _ => "other",
+                })
+                .collect();
+            assert_eq!(got, want, "{name}: {events:?}");
+            // Each byte once by the check, the line at most twice more by the parses at its end,
+            // and once more to quote it in an anomaly.
+            assert!(
+                examined <= 4 * bytes.len(),
+                "{name}: {examined} bytes examined for {}",
+                bytes.len()
+            );
+        }
+
+        // A status line with a 200 KiB reason phrase.
+        let response = line_of(
+            b"HTTP/1.1 200 ",
+            200 << 10,
+            b"\r\nContent-Length: 0\r\n\r\n",
+        );
+        let (events, examined) = feed_bytewise(Direction::Response, &response);
+        assert!(
+            matches!(&events[..], [Http1Event::Response(r)] if r.status == 200),
+            "{events:?}"
+        );
+        assert!(
+            examined <= 2 * response.len(),
+            "{examined} for {}",
+            response.len()
+        );
     }
 }

@@ -7,8 +7,8 @@ use crate::RequestLine;
 pub const MAX_METHOD_LEN: usize = 32;
 
 /// Longest request line accepted, after the method (detection, parsing and resynchronisation).
-/// Servers refuse longer ones (nginx and Apache stop at 8 KiB); the cap also bounds the work of
-/// re-checking a line that arrives a few bytes at a time.
+/// Servers refuse longer ones (nginx and Apache stop at 8 KiB); the cap also bounds the memory a
+/// candidate line holds.
 pub const MAX_REQUEST_LINE: usize = 16 * 1024;
 
 /// Methods that are taken as HTTP from `METHOD SP target` alone; any other token method needs a
@@ -108,6 +108,7 @@ fn is_known_method(method: &[u8]) -> bool {
 /// [`Strictness::Lenient`], a registered method with no version gets version `"0.9"` (the whole
 /// rest is the target, as Zeek reads it) and one with a broken `HTTP/…` version gets `"1.1"`.
 pub(crate) fn parse_request_line(line: &[u8], strictness: Strictness) -> Option<RequestLine> {
+    work::add(line.len());
     let line = trim_line(line);
     if line.iter().any(|&b| is_forbidden_in_line(b) || b == b'\r') {
         return None;
@@ -165,6 +166,7 @@ pub(crate) struct StatusLine {
 
 /// Parses a whole status line (without its `\n`): `HTTP/1.x SP 3DIGIT [SP reason]`.
 pub(crate) fn parse_status_line(line: &[u8]) -> Option<StatusLine> {
+    work::add(line.len());
     let line = trim_line(line);
     if line.iter().any(|&b| is_forbidden_in_line(b) || b == b'\r') {
         return None;
@@ -194,17 +196,7 @@ pub(crate) fn parse_status_line(line: &[u8]) -> Option<StatusLine> {
 /// Could `bytes` (the start of a line, possibly with its `\n` and more) begin a status line?
 /// `None` = too short to say.
 pub(crate) fn status_line_verdict(bytes: &[u8]) -> Option<bool> {
-    const PREFIX: &[u8] = b"HTTP/1.";
-    let n = bytes.len().min(PREFIX.len());
-    let same = bytes
-        .get(..n)
-        .zip(PREFIX.get(..n))
-        .is_some_and(|(a, b)| a.eq_ignore_ascii_case(b));
-    match (same, n == PREFIX.len()) {
-        (false, _) => Some(false),
-        (true, true) => Some(true),
-        (true, false) => None,
-    }
+    StartLineCheck::status().check(bytes)
 }
 
 /// Could `bytes` (the start of a line, possibly with its `\n` and more) begin a request line?
@@ -216,57 +208,193 @@ pub(crate) fn status_line_verdict(bytes: &[u8]) -> Option<bool> {
 /// [`MAX_REQUEST_LINE`] are rejected. Once `Some(false)`, the verdict is `Some(false)` for every
 /// longer prefix too, and a line whose prefix got `Some(false)` never parses.
 pub(crate) fn request_line_verdict(bytes: &[u8], strictness: Strictness) -> Option<bool> {
-    let method_len = bytes
-        .iter()
-        .take(MAX_METHOD_LEN + 1)
-        .take_while(|&&b| is_tchar(b))
-        .count();
-    let Some(&after) = bytes.get(method_len) else {
-        // Only token characters so far.
-        return if method_len > MAX_METHOD_LEN {
-            Some(false)
-        } else {
-            None
-        };
-    };
-    let method = bytes.get(..method_len).unwrap_or_default();
-    let known = is_known_method(method);
-    let lenient = strictness == Strictness::Lenient && known;
-    let after_ok = after == b' ' || (lenient && matches!(after, b'\r' | b'\n'));
-    if method_len == 0 || method_len > MAX_METHOD_LEN || !after_ok {
-        return Some(false);
+    StartLineCheck::request(strictness).check(bytes)
+}
+
+/// Bytes of start lines examined on this thread (verdicts and parses), so tests can check that a
+/// line arriving a byte at a time is not scanned again on every call.
+#[cfg(test)]
+pub(crate) mod work {
+    use std::cell::Cell;
+
+    thread_local! {
+        static EXAMINED: Cell<usize> = const { Cell::new(0) };
     }
-    // Only the first MAX_REQUEST_LINE + 1 bytes after the method are looked at, so a call costs
-    // O(MAX_REQUEST_LINE) however much is buffered.
-    let rest = bytes.get(method_len..).unwrap_or_default();
-    let window = rest
-        .get(..rest.len().min(MAX_REQUEST_LINE.saturating_add(1)))
-        .unwrap_or_default();
-    let line_end = memchr::memchr(b'\n', window);
-    let line = window
-        .get(..line_end.unwrap_or(window.len()))
-        .unwrap_or_default();
-    // Once false, the verdict stays false for every longer prefix (the parser relies on this).
-    if line.len() > MAX_REQUEST_LINE || line.iter().any(|&b| is_forbidden_in_line(b)) {
-        return Some(false);
+
+    /// Counts `n` more bytes examined.
+    pub(crate) fn add(n: usize) {
+        EXAMINED.with(|c| c.set(c.get().saturating_add(n)));
     }
-    if lenient {
-        return Some(true);
+
+    /// Bytes examined on this thread so far.
+    pub(crate) fn examined() -> usize {
+        EXAMINED.with(Cell::get)
     }
-    if known {
-        return match line.iter().find(|&&b| b != b' ') {
-            Some(b'\r') => Some(false),
-            Some(_) => Some(true),
-            None if line_end.is_some() => Some(false),
+}
+
+/// Counts work for tests; nothing outside them.
+#[cfg(not(test))]
+mod work {
+    #[inline(always)]
+    pub(crate) fn add(_: usize) {}
+}
+
+/// Which start line a [`StartLineCheck`] looks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum LineKind {
+    Request(Strictness),
+    Status,
+}
+
+/// Decides, as a line arrives, whether it can start a message: the incremental form of
+/// [`request_line_verdict`] / [`status_line_verdict`] (which are this check run on the bytes
+/// at once).
+///
+/// [`check`](Self::check) is given the whole line so far each time, and looks only at the bytes it
+/// has not seen: a line of `n` bytes costs O(`n`) however it is split across calls (plus one
+/// [`parse_request_line`] at the line end, for a method that is not registered). The verdict stops
+/// changing at the first `\n` or the first `Some(false)`.
+#[derive(Clone, Debug)]
+pub(crate) struct StartLineCheck {
+    kind: LineKind,
+    /// Bytes of the line examined so far.
+    seen: usize,
+    /// Request line: length of the method, once the byte after it has been accepted.
+    method_len: Option<usize>,
+    /// Request line: the method is registered.
+    known: bool,
+    /// Request line, strict, registered method: a byte other than a space followed the method.
+    visible: bool,
+    /// The verdict for the `seen` bytes.
+    verdict: Option<bool>,
+    /// The verdict is final (a line end, a rejection, or enough of a status line).
+    settled: bool,
+}
+
+impl StartLineCheck {
+    /// A check for a request line.
+    pub(crate) fn request(strictness: Strictness) -> Self {
+        Self::new(LineKind::Request(strictness))
+    }
+
+    /// A check for a status line.
+    pub(crate) fn status() -> Self {
+        Self::new(LineKind::Status)
+    }
+
+    fn new(kind: LineKind) -> Self {
+        Self {
+            kind,
+            seen: 0,
+            method_len: None,
+            known: false,
+            visible: false,
+            verdict: None,
+            settled: false,
+        }
+    }
+
+    /// Sets the final verdict, reached at the byte at index `seen`.
+    fn settle(&mut self, verdict: bool) -> Option<bool> {
+        self.verdict = Some(verdict);
+        self.settled = true;
+        self.verdict
+    }
+
+    /// The verdict for `line`, the line so far: it must begin with the bytes given to the
+    /// previous calls (only the bytes after them are examined).
+    pub(crate) fn check(&mut self, line: &[u8]) -> Option<bool> {
+        let new = line.get(self.seen..).unwrap_or_default();
+        if self.settled || new.is_empty() {
+            return self.verdict;
+        }
+        match self.kind {
+            LineKind::Status => self.check_status(new),
+            LineKind::Request(strictness) => self.check_request(line, strictness),
+        }
+    }
+
+    /// The length of the shortest rejected prefix of the line, once it is rejected.
+    pub(crate) fn rejected_len(&self) -> Option<usize> {
+        (self.verdict == Some(false)).then(|| self.seen.saturating_add(1))
+    }
+
+    fn check_status(&mut self, new: &[u8]) -> Option<bool> {
+        const PREFIX: &[u8] = b"HTTP/1.";
+        for &b in new {
+            work::add(1);
+            let Some(want) = PREFIX.get(self.seen) else {
+                break;
+            };
+            if !b.eq_ignore_ascii_case(want) {
+                return self.settle(false);
+            }
+            self.seen = self.seen.saturating_add(1);
+            if self.seen == PREFIX.len() {
+                return self.settle(true);
+            }
+        }
+        None
+    }
+
+    fn check_request(&mut self, line: &[u8], strictness: Strictness) -> Option<bool> {
+        while let Some(&b) = line.get(self.seen) {
+            work::add(1);
+            let method_len = match self.method_len {
+                Some(n) => n,
+                None if is_tchar(b) => {
+                    // One token character more than a method may have.
+                    if self.seen >= MAX_METHOD_LEN {
+                        return self.settle(false);
+                    }
+                    self.seen = self.seen.saturating_add(1);
+                    continue;
+                }
+                None => {
+                    // The byte after the method.
+                    let method = line.get(..self.seen).unwrap_or_default();
+                    self.known = is_known_method(method);
+                    let lenient = strictness == Strictness::Lenient && self.known;
+                    let after_ok = b == b' ' || (lenient && matches!(b, b'\r' | b'\n'));
+                    if method.is_empty() || !after_ok {
+                        return self.settle(false);
+                    }
+                    self.method_len = Some(self.seen);
+                    self.seen
+                }
+            };
+            // `b` is in the rest of the line, after the method.
+            let lenient = strictness == Strictness::Lenient && self.known;
+            if b == b'\n' {
+                return if lenient {
+                    self.settle(true)
+                } else if self.known {
+                    self.settle(self.visible)
+                } else {
+                    let whole = line.get(..self.seen).unwrap_or_default();
+                    self.settle(parse_request_line(whole, Strictness::Strict).is_some())
+                };
+            }
+            let rest_len = self.seen.saturating_sub(method_len).saturating_add(1);
+            if is_forbidden_in_line(b) || rest_len > MAX_REQUEST_LINE {
+                return self.settle(false);
+            }
+            if !lenient && self.known && !self.visible && b != b' ' {
+                if b == b'\r' {
+                    return self.settle(false);
+                }
+                self.visible = true;
+            }
+            self.seen = self.seen.saturating_add(1);
+        }
+        let lenient = strictness == Strictness::Lenient && self.known;
+        self.verdict = match self.method_len {
             None => None,
+            Some(_) if lenient || (self.known && self.visible) => Some(true),
+            Some(_) => None,
         };
+        self.verdict
     }
-    line_end.map(|end| {
-        let line = bytes
-            .get(..method_len.saturating_add(end))
-            .unwrap_or_default();
-        parse_request_line(line, Strictness::Strict).is_some()
-    })
 }
 
 /// Quick test used for protocol detection: does this prefix of a stream start like an HTTP/1.x
@@ -436,5 +564,201 @@ mod tests {
         let mut long = b"FOO /".to_vec();
         long.resize(MAX_REQUEST_LINE + 10, b'a');
         assert_eq!(detect_http1(&long), Some(false));
+    }
+
+    /// The verdicts as they were computed before [`StartLineCheck`], from the whole prefix at
+    /// once: the incremental check must agree with them on every prefix.
+    mod reference {
+        use super::super::*;
+
+        pub(super) fn reference_status_verdict(bytes: &[u8]) -> Option<bool> {
+            const PREFIX: &[u8] = b"HTTP/1.";
+            let n = bytes.len().min(PREFIX.len());
+            let same = bytes
+                .get(..n)
+                .zip(PREFIX.get(..n))
+                .is_some_and(|(a, b)| a.eq_ignore_ascii_case(b));
+            match (same, n == PREFIX.len()) {
+                (false, _) => Some(false),
+                (true, true) => Some(true),
+                (true, false) => None,
+            }
+        }
+
+        pub(super) fn reference_request_verdict(
+            bytes: &[u8],
+            strictness: Strictness,
+        ) -> Option<bool> {
+            let method_len = bytes
+                .iter()
+                .take(MAX_METHOD_LEN + 1)
+                .take_while(|&&b| is_tchar(b))
+                .count();
+            let Some(&after) = bytes.get(method_len) else {
+                // Only token characters so far.
+                return if method_len > MAX_METHOD_LEN {
+                    Some(false)
+                } else {
+                    None
+                };
+            };
+            let method = bytes.get(..method_len).unwrap_or_default();
+            let known = is_known_method(method);
+            let lenient = strictness == Strictness::Lenient && known;
+            let after_ok = after == b' ' || (lenient && matches!(after, b'\r' | b'\n'));
+            if method_len == 0 || method_len > MAX_METHOD_LEN || !after_ok {
+                return Some(false);
+            }
+            // Only the first MAX_REQUEST_LINE + 1 bytes after the method are looked at, so a call costs
+            // O(MAX_REQUEST_LINE) however much is buffered.
+            let rest = bytes.get(method_len..).unwrap_or_default();
+            let window = rest
+                .get(..rest.len().min(MAX_REQUEST_LINE.saturating_add(1)))
+                .unwrap_or_default();
+            let line_end = memchr::memchr(b'\n', window);
+            let line = window
+                .get(..line_end.unwrap_or(window.len()))
+                .unwrap_or_default();
+            // Once false, the verdict stays false for every longer prefix (the parser relies on this).
+            if line.len() > MAX_REQUEST_LINE || line.iter().any(|&b| is_forbidden_in_line(b)) {
+                return Some(false);
+            }
+            if lenient {
+                return Some(true);
+            }
+            if known {
+                return match line.iter().find(|&&b| b != b' ') {
+                    Some(b'\r') => Some(false),
+                    Some(_) => Some(true),
+                    None if line_end.is_some() => Some(false),
+                    None => None,
+                };
+            }
+            line_end.map(|end| {
+                let line = bytes
+                    .get(..method_len.saturating_add(end))
+                    .unwrap_or_default();
+                parse_request_line(line, Strictness::Strict).is_some()
+            })
+        }
+    }
+
+    /// Lines that exercise every branch of the request and status checks.
+    fn check_corpus() -> Vec<Vec<u8>> {
+        let mut lines: Vec<Vec<u8>> = [
+            &b"GET / HTTP/1.1\r\nHost: a\r\n"[..],
+            b"GET /a b  HTTP/1.1  \r\n",
+            b"OPTIONS\r\n",
+            b"OPTIONS\n",
+            b"GET \r\n",
+            b"GET    \n",
+            b"GET  \t/\r\n",
+            b"GET /\x01 HTTP/1.1\r\n",
+            b"GET /\x7f\n",
+            b"GET/ HTTP/1.1\r\n",
+            b"X_POST /x HTTP/1.1\r\n",
+            b"X_POST /x HTTP/2.0\r\n",
+            b"X_POST /x HT\x00TP/1.1\r\n",
+            b"X_POST\r\n",
+            b"SSH-2.0-OpenSSH_9.6 Ubuntu-3\r\n",
+            b"\x16\x03\x01\x02\x00\x01\x00",
+            b" GET / HTTP/1.1\r\n",
+            b"\r\n",
+            b"HTTP/1.1 200 OK\r\n",
+            b"http/1.0 404\n",
+            b"HTTP/2 200\r\n",
+            b"HTTX/1.1 200\r\n",
+            b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
+            b"CONNECT h:443 HTTP/1.1\r\n",
+        ]
+        .iter()
+        .map(|l| l.to_vec())
+        .collect();
+        lines.push([&[b'A'; MAX_METHOD_LEN][..], b" / HTTP/1.1\r\n"].concat());
+        lines.push([&[b'A'; MAX_METHOD_LEN + 1][..], b" / HTTP/1.1\r\n"].concat());
+        for (method, len) in [
+            (&b"GET /"[..], MAX_REQUEST_LINE),
+            (b"GET /", MAX_REQUEST_LINE + 1),
+            (b"FOO /", MAX_REQUEST_LINE - " HTTP/1.1".len() + 1),
+            (b"FOO /", MAX_REQUEST_LINE - " HTTP/1.1".len() + 2),
+        ] {
+            let mut l = method.to_vec();
+            l.resize(len, b'a');
+            l.extend_from_slice(b" HTTP/1.1\r\n");
+            lines.push(l);
+        }
+        lines
+    }
+
+    #[test]
+    fn incremental_check_agrees_with_whole_prefix_verdicts() {
+        let kinds = [
+            LineKind::Request(Strictness::Strict),
+            LineKind::Request(Strictness::Lenient),
+            LineKind::Status,
+        ];
+        let mut compared = 0;
+        for line in check_corpus() {
+            for kind in kinds {
+                let reference = |prefix: &[u8]| match kind {
+                    LineKind::Request(s) => reference::reference_request_verdict(prefix, s),
+                    LineKind::Status => reference::reference_status_verdict(prefix),
+                };
+                // Long lines: every prefix near the ends, sampled in between.
+                let ends: Vec<usize> = (0..=line.len())
+                    .filter(|&n| n < 64 || line.len() - n < 64 || n % 997 == 0)
+                    .collect();
+                // The shortest rejected prefix, by binary search (the reference is monotonic).
+                let (mut lo, mut hi) = (0, line.len() + 1);
+                while lo < hi {
+                    let mid = lo + (hi - lo) / 2;
+                    if reference(&line[..mid]) == Some(false) {
+                        hi = mid;
+                    } else {
+                        lo = mid + 1;
+                    }
+                }
+                let shortest = (hi <= line.len()).then_some(hi);
+                let mut piecewise = StartLineCheck::new(kind);
+                for &n in &ends {
+                    let prefix = &line[..n];
+                    let want = reference(prefix);
+                    let mut whole = StartLineCheck::new(kind);
+                    let shown = prefix.escape_ascii().to_string();
+                    assert_eq!(whole.check(prefix), want, "{kind:?} {shown:?}");
+                    assert_eq!(piecewise.check(prefix), want, "{kind:?} piecewise {n}");
+                    let rejected = shortest.filter(|_| want == Some(false));
+                    assert_eq!(whole.rejected_len(), rejected, "{kind:?} {shown:?}");
+                    assert_eq!(piecewise.rejected_len(), rejected, "{kind:?} piecewise {n}");
+                    compared += 1;
+                }
+            }
+        }
+        assert!(compared > 2000, "{compared}");
+    }
+
+    #[test]
+    fn incremental_check_examines_each_byte_once() {
+        // The longest line accepted: its rest after the method is MAX_REQUEST_LINE bytes.
+        let mut line = b"X_POST /".to_vec();
+        line.resize(
+            MAX_REQUEST_LINE + "X_POST".len() - " HTTP/1.1\r".len(),
+            b'a',
+        );
+        line.extend_from_slice(b" HTTP/1.1\r\n");
+        let before = work::examined();
+        let mut check = StartLineCheck::request(Strictness::Strict);
+        for n in 0..=line.len() {
+            let verdict = check.check(&line[..n]);
+            assert_eq!(verdict.is_some(), n == line.len(), "{n}");
+        }
+        assert_eq!(check.check(&line), Some(true));
+        // Each byte once by the check, and the line once more by the parse at its end.
+        let examined = work::examined() - before;
+        assert!(
+            examined <= 2 * line.len(),
+            "{examined} for {} bytes",
+            line.len()
+        );
     }
 }

@@ -416,6 +416,148 @@ fn refused_upgrade_releases_held_requests() {
     );
 }
 
+/// The kinds of events, in order, for comparing sequences at a glance.
+fn kinds(events: &[Http1Event]) -> Vec<String> {
+    events
+        .iter()
+        .map(|e| match e {
+            Http1Event::Request(r) => format!("req {}", r.line.target),
+            Http1Event::Response(r) => format!("resp {}", r.status),
+            Http1Event::Interim { status, .. } => format!("interim {status}"),
+            Http1Event::Upgraded { status, .. } => format!("upgraded {status}"),
+            Http1Event::Anomaly { .. } => "anomaly".to_string(),
+            Http1Event::Limit { .. } => "limit".to_string(),
+        })
+        .collect()
+}
+
+#[test]
+fn unrequested_101_is_an_anomaly_and_parsing_continues() {
+    // A 101 answering a request that did not ask to upgrade switches nothing: the real answer
+    // follows, paired with the request, and later requests are still HTTP.
+    let steps = [
+        Data(C, b"GET /a HTTP/1.1\r\nHost: h\r\n\r\n"),
+        Data(
+            S,
+            b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+        ),
+        Data(C, b"GET /b?imei=1 HTTP/1.1\r\n\r\n"),
+        Data(S, b"HTTP/1.1 204 No Content\r\n\r\n"),
+    ];
+    let ev = run(&steps);
+    assert_eq!(
+        kinds(&ev),
+        [
+            "req /a",
+            "anomaly",
+            "interim 101",
+            "resp 200",
+            "req /b?imei=1",
+            "resp 204"
+        ]
+    );
+    let p = problems(&ev);
+    assert!(
+        p[0].contains("101") && p[0].contains("a request without Upgrade"),
+        "{p:?}"
+    );
+    let resp = responses(&ev);
+    assert_eq!(resp[0].request.as_ref().unwrap().target, "/a");
+    assert_eq!(resp[0].body.raw, b"ok");
+    assert_eq!(resp[1].request.as_ref().unwrap().target, "/b?imei=1");
+    let mut conn = Http1Connection::new(Http1Limits::default());
+    let mut out = Vec::new();
+    for (i, step) in steps.iter().enumerate() {
+        if let Data(dir, bytes) = step {
+            conn.feed(*dir, bytes, i as u64 + 1, &mut out);
+        }
+    }
+    assert!(!conn.is_upgraded());
+}
+
+#[test]
+fn status_101_without_any_request_does_not_upgrade() {
+    // Server bytes only (the client side was not captured, or is lost): a string of 101s is not
+    // a protocol switch, and neither is a 2xx, which could only accept a CONNECT.
+    let mut server = b"HTTP/1.1 101 X\r\n\r\n".repeat(3);
+    server.extend_from_slice(b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nimei");
+    server.extend_from_slice(b"HTTP/1.1 101 X\r\n\r\n");
+    let ev = run(&[Data(S, &server), End(S)]);
+    assert_eq!(
+        kinds(&ev),
+        [
+            "anomaly",
+            "interim 101",
+            "anomaly",
+            "interim 101",
+            "anomaly",
+            "interim 101",
+            "resp 200",
+            "anomaly",
+            "interim 101"
+        ]
+    );
+    assert!(problems(&ev)
+        .iter()
+        .all(|p| p.contains("answers no request")));
+    let resp = responses(&ev);
+    assert_eq!(
+        (resp[0].request.as_ref(), &resp[0].body.raw[..]),
+        (None, &b"imei"[..])
+    );
+}
+
+#[test]
+fn status_101_to_connect_without_upgrade_waits_for_the_real_answer() {
+    // CONNECT is accepted by a 2xx; a 101 to it (without Upgrade) is an anomaly, and the client's
+    // tunnel bytes stay held until the 200 arrives.
+    let mut conn = Http1Connection::new(Http1Limits::default());
+    let mut ev = Vec::new();
+    conn.feed(C, b"CONNECT h:443 HTTP/1.1\r\n\r\n\x16\x03\x01", 1, &mut ev);
+    conn.feed(S, b"HTTP/1.1 101 Nope\r\n\r\n", 2, &mut ev);
+    assert!(!conn.is_upgraded());
+    conn.feed(
+        S,
+        b"HTTP/1.1 200 Connection established\r\n\r\n",
+        3,
+        &mut ev,
+    );
+    assert!(conn.is_upgraded());
+    assert_eq!(
+        kinds(&ev),
+        [
+            "req h:443",
+            "anomaly",
+            "interim 101",
+            "resp 200",
+            "upgraded 200"
+        ]
+    );
+    assert!(
+        matches!(ev.last(), Some(Http1Event::Upgraded { client_rest, .. }) if client_rest == b"\x16\x03\x01")
+    );
+}
+
+#[test]
+fn requested_101_upgrades_once_and_hands_over_the_rest() {
+    // The reviewer's chain: every request asks to upgrade and the server answers 101 many times.
+    // Only the first request is answered here; everything after belongs to the new protocol.
+    let client = b"GET / HTTP/1.1\r\nUpgrade: x\r\n\r\n".repeat(3);
+    let server = b"HTTP/1.1 101 X\r\n\r\n".repeat(5);
+    let mut conn = Http1Connection::new(Http1Limits::default());
+    let mut ev = Vec::new();
+    conn.feed(C, &client, 1, &mut ev);
+    conn.feed(S, &server, 2, &mut ev);
+    assert!(conn.is_upgraded());
+    assert_eq!(kinds(&ev), ["req /", "resp 101", "upgraded 101"]);
+    let one_request = client.len() / 3;
+    let one_response = server.len() / 5;
+    assert!(
+        matches!(ev.last(), Some(Http1Event::Upgraded { client_rest, server_rest, .. })
+        if client_rest[..] == client[one_request..] && server_rest[..] == server[one_response..])
+    );
+}
+
 #[test]
 fn lenient_request_lines_and_headers() {
     let ev = run(&[Data(
