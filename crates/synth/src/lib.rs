@@ -12,9 +12,14 @@
 //! - [`packet`]: frames on several link types, IPv4 fragmentation, UDP, ARP.
 //! - [`tcp::TcpConversation`]: whole TCP connections with edits for reassembly edge cases
 //!   (reordering, retransmission, overlap, gaps, sequence wraparound, snap length).
-//! - [`http`], [`dns`], [`tls`]: application payloads.
+//! - [`http`], [`dns`], [`tls`]: application payloads; [`h2_frames`] and [`hpack`]: HTTP/2
+//!   frames and header compression.
+//! - [`tls_fixture`]: real TLS 1.2/1.3 connections (rustls, in memory, with a seeded crypto
+//!   provider so that they too are reproducible) and their NSS key logs; [`tls12_cbc`] writes the
+//!   TLS 1.2 CBC suites rustls lacks.
 //! - [`scenario`]: the bundled sample (with its device profile and expected findings), the decoy
-//!   capture and the benchmark capture; the `phonehome-synth` binary writes them to files.
+//!   capture, the benchmark capture, and their TLS counterparts (the TLS sample, a set of small
+//!   TLS fixtures, the TLS benchmark); the `phonehome-synth` binary writes them to files.
 //!
 //! ```
 //! use phonehome_synth::pcap::{PcapOptions, PcapWriter};
@@ -35,6 +40,8 @@
 #![deny(missing_docs)]
 
 pub mod dns;
+pub mod h2_frames;
+pub mod hpack;
 pub mod http;
 pub mod packet;
 pub mod pcap;
@@ -43,5 +50,7 @@ pub mod prng;
 pub mod scenario;
 pub mod tcp;
 pub mod tls;
+pub mod tls12_cbc;
+pub mod tls_fixture;
 
 pub use scenario::sample_expectations;

@@ -4,6 +4,9 @@
 //! phonehome-synth sample --out-dir DIR     # DIR/phone.toml and DIR/sample.pcapng
 //! phonehome-synth decoys --out-dir DIR     # DIR/decoys.pcapng and DIR/decoys.txt
 //! phonehome-synth bench --size 1G --out FILE
+//! phonehome-synth tls-sample --out-dir DIR   # DIR/tls-sample.pcapng, .keys, .dsb.pcapng
+//! phonehome-synth tls-fixtures --out-dir DIR # DIR/<name>.pcapng and DIR/<name>.keys
+//! phonehome-synth tls-bench --size 1G --out FILE --keylog FILE
 //! ```
 #![forbid(unsafe_code)]
 
@@ -17,7 +20,13 @@ const USAGE: &str = "usage:
   phonehome-synth sample --out-dir DIR       write DIR/phone.toml and DIR/sample.pcapng
   phonehome-synth decoys --out-dir DIR       write DIR/decoys.pcapng and DIR/decoys.txt
   phonehome-synth bench --size SIZE --out FILE
-                                             write a pcap of about SIZE bytes (suffix K, M or G)";
+                                             write a pcap of about SIZE bytes (suffix K, M or G)
+  phonehome-synth tls-sample --out-dir DIR   write DIR/tls-sample.pcapng, DIR/tls-sample.keys and
+                                             DIR/tls-sample.dsb.pcapng (key log embedded)
+  phonehome-synth tls-fixtures --out-dir DIR write one small TLS capture + key log per feature
+  phonehome-synth tls-bench --size SIZE --out FILE --keylog FILE
+                                             write a pcap of about SIZE bytes of TLS traffic and
+                                             its key log";
 
 /// Parses `123`, `64K`, `10M`, `1G` (binary multiples).
 fn parse_size(s: &str) -> Option<u64> {
@@ -89,6 +98,58 @@ fn run(args: &[String]) -> Result<(), String> {
                 "wrote {} bytes to {} in {secs:.2} s ({:.0} MB/s)",
                 written,
                 out.display(),
+                written as f64 / 1e6 / secs.max(1e-9)
+            );
+            Ok(())
+        }
+        "tls-sample" | "tls-fixtures" => {
+            let dir = PathBuf::from(flag_value(rest, "--out-dir").ok_or("missing --out-dir DIR")?);
+            fs::create_dir_all(&dir)
+                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            if command == "tls-sample" {
+                let pcap = dir.join("tls-sample.pcapng");
+                let keys = dir.join("tls-sample.keys");
+                let dsb = dir.join("tls-sample.dsb.pcapng");
+                scenario::write_tls_sample_pcapng(create(&pcap)?, create(&keys)?)
+                    .map_err(|e| format!("{}: {e}", pcap.display()))?;
+                scenario::write_tls_sample_dsb_pcapng(create(&dsb)?)
+                    .map_err(|e| format!("{}: {e}", dsb.display()))?;
+                eprintln!(
+                    "wrote {}, {} and {}",
+                    pcap.display(),
+                    keys.display(),
+                    dsb.display()
+                );
+            } else {
+                let set = scenario::tls_fixture_set().map_err(|e| e.to_string())?;
+                for (name, fixture) in &set {
+                    let pcap = dir.join(format!("{name}.pcapng"));
+                    fixture
+                        .write_pcapng(create(&pcap)?, false)
+                        .map_err(|e| format!("{}: {e}", pcap.display()))?;
+                    let keys = dir.join(format!("{name}.keys"));
+                    fs::write(&keys, &fixture.keylog)
+                        .map_err(|e| format!("{}: {e}", keys.display()))?;
+                }
+                eprintln!("wrote {} fixtures to {}", set.len(), dir.display());
+            }
+            Ok(())
+        }
+        "tls-bench" => {
+            let size = flag_value(rest, "--size").ok_or("missing --size SIZE")?;
+            let size =
+                parse_size(size).ok_or_else(|| format!("bad size {size:?} (e.g. 512M, 1G)"))?;
+            let out = PathBuf::from(flag_value(rest, "--out").ok_or("missing --out FILE")?);
+            let keys = PathBuf::from(flag_value(rest, "--keylog").ok_or("missing --keylog FILE")?);
+            let started = Instant::now();
+            let written = scenario::write_tls_bench_pcap(create(&out)?, create(&keys)?, size)
+                .map_err(|e| format!("{}: {e}", out.display()))?;
+            let secs = started.elapsed().as_secs_f64();
+            eprintln!(
+                "wrote {} bytes to {} (keys in {}) in {secs:.2} s ({:.0} MB/s)",
+                written,
+                out.display(),
+                keys.display(),
                 written as f64 / 1e6 / secs.max(1e-9)
             );
             Ok(())

@@ -1,6 +1,7 @@
-//! Ready-made captures: the bundled sample, the decoy capture and the benchmark capture.
+//! Ready-made captures: the bundled sample, the decoy capture and the benchmark capture, and over
+//! TLS (with key logs): the TLS sample, the TLS fixture set and the TLS benchmark.
 //!
-//! All three are built from one catalogue of a fictional handset's HTTP/1.1 exchanges with vendor
+//! All are built from one catalogue of a fictional handset's HTTP/1.1 exchanges with vendor
 //! and third-party hosts ([`sample_profile`] holds the handset's identifiers). Addresses come from
 //! the documentation ranges (RFC 5737, RFC 3849); the phone is 10.0.0.2 (and 2001:db8:a::2).
 //! Everything is deterministic: the same call writes the same bytes.
@@ -9,10 +10,17 @@ mod bench;
 mod catalog;
 mod decoys;
 mod sample;
+mod tls_bench;
+mod tls_sample;
 
 pub use bench::write_bench_pcap;
 pub use decoys::write_decoys_pcap;
 pub use sample::write_sample_pcapng;
+pub use tls_bench::{write_tls_bench_pcap, MAX_ACTIVE_TLS_CONNECTIONS};
+pub use tls_sample::{
+    tls_fixture_set, tls_sample_expectations, tls_sample_frames, write_tls_sample_dsb_pcapng,
+    write_tls_sample_pcapng, TLS_FIXTURE_NAMES,
+};
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
