@@ -13,6 +13,8 @@
 //!   (`gzip`, `x-gzip`, `deflate`, `br`, `zstd`, via `phonehome-compress`) into
 //!   [`phonehome_model::Body`]. Responses are paired with requests first-in first-out.
 //! - [`detect_http1`]: does a stream prefix look like HTTP/1.x?
+//! - [`h2`]: HTTP/2 and HPACK ([`Http2Connection`], [`Http2Event`], [`detect_h2_preface`]),
+//!   giving the same [`HttpRequest`] / [`HttpResponse`] types.
 //!
 //! Framing follows RFC 9112 §6 (Content-Length, chunked, read until close, no body for `HEAD`, 1xx,
 //! 204 and 304), with the leniency real traffic needs: bare LF line ends, obsolete header folding,
@@ -44,10 +46,12 @@
 mod chunked;
 mod connection;
 mod fields;
+pub mod h2;
 mod start_line;
 
 pub use chunked::MAX_CHUNK_LINE;
 pub use connection::{Http1Connection, MAX_PENDING_REQUESTS, MAX_RESYNC_LINE, MAX_UPGRADE_HOLD};
+pub use h2::{detect_h2_preface, Http2Connection, Http2Event, Http2Limits};
 pub use start_line::{detect_http1, MAX_METHOD_LEN, MAX_REQUEST_LINE};
 
 use phonehome_compress::DecompressLimits;
