@@ -26,6 +26,10 @@ pub struct Analyze {
     /// Device profile (TOML) listing the phone's identifiers.
     #[arg(long, value_name = "FILE")]
     pub device: Option<PathBuf>,
+    /// NSS key log (SSLKEYLOGFILE) with TLS secrets; repeatable. Decryption Secrets Blocks inside
+    /// pcapng files are used automatically.
+    #[arg(long, value_name = "FILE")]
+    pub keylog: Vec<PathBuf>,
     /// Output format: `table` (default on a terminal) or `jsonl` (default otherwise).
     #[arg(long, value_name = "FORMAT")]
     pub format: Option<Format>,

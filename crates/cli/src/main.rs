@@ -10,7 +10,7 @@ use anyhow::Context as _;
 use clap::Parser as _;
 use flags::{Analyze, Cli, Command};
 use phonehome::model::{Warning, WarningCode};
-use phonehome::{Analyzer, Format, JsonLines, Options, Profile, Report, Table};
+use phonehome::{Analyzer, Format, JsonLines, KeyLog, Options, Profile, Report, Table};
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::process::ExitCode;
 
@@ -45,6 +45,25 @@ fn analyze(args: Analyze) -> anyhow::Result<u8> {
         None => (None, Vec::new()),
     };
     let profile_file = args.device.as_ref().map(|p| p.display().to_string());
+    let mut keylog = KeyLog::new();
+    let mut keylog_warnings = Vec::new();
+    for path in &args.keylog {
+        let text = std::fs::read(path)
+            .with_context(|| format!("cannot read key log {}", path.display()))?;
+        let text = String::from_utf8_lossy(&text);
+        for (line, reason) in keylog.add_text(&text) {
+            keylog_warnings.push(Warning::new(
+                WarningCode::Malformed,
+                path.display().to_string().into(),
+                format!("key log line {line}: {reason}"),
+            ));
+        }
+    }
+    let keylog_files = args
+        .keylog
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
 
     let stdout_is_terminal = args.output.is_none() && io::stdout().is_terminal();
     let format = match args.format {
@@ -70,7 +89,15 @@ fn analyze(args: Analyze) -> anyhow::Result<u8> {
         profile,
         profile_file: profile_file.clone(),
         limits,
+        keylog,
+        keylog_files,
     });
+    for w in &keylog_warnings {
+        if !args.quiet {
+            eprintln!("phonehome: warning: {w}");
+        }
+        analyzer.report_warning(w, report.as_mut());
+    }
     for reason in profile_warnings {
         let file = profile_file.clone().unwrap_or_default();
         if !args.quiet {

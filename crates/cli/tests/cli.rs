@@ -277,9 +277,14 @@ fn hitting_a_cap_is_a_limit_warning_naming_the_message() {
             .find(|l| l["type"] == "warning" && l["code"] == "limit")
             .unwrap_or_else(|| panic!("no limit warning with {flags:?}"));
         assert!(limit["frame"].as_u64().is_some(), "{limit}");
-        assert!(limit["file"].as_str().is_some_and(|f| f.ends_with("sample.pcapng")));
+        assert!(limit["file"]
+            .as_str()
+            .is_some_and(|f| f.ends_with("sample.pcapng")));
         let summary = lines.last().expect("summary");
-        assert_eq!(summary["limits"][flags[0].trim_start_matches("--").replace('-', "_")], flags[1].parse::<u64>().unwrap());
+        assert_eq!(
+            summary["limits"][flags[0].trim_start_matches("--").replace('-', "_")],
+            flags[1].parse::<u64>().unwrap()
+        );
     }
 }
 
@@ -290,7 +295,10 @@ fn several_inputs_of_different_formats_in_one_run() {
         .or_else(|| Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata")))
         .filter(|d| d.is_dir())
     else {
-        assert!(std::env::var("CI").map_or(true, |v| v != "true"), "shared test data missing under CI");
+        assert!(
+            std::env::var("CI").map_or(true, |v| v != "true"),
+            "shared test data missing under CI"
+        );
         eprintln!("skipping: shared test data not found");
         return;
     };
@@ -315,7 +323,9 @@ fn several_inputs_of_different_formats_in_one_run() {
         .find(|l| l["type"] == "finding" && l["host"] == "sdk.hiido.com" && l["kind"] == "imei")
         .expect("hiido imei finding");
     assert_eq!(hiido["count"], 2, "{hiido}");
-    assert!(hiido["source"]["file"].as_str().is_some_and(|f| f.ends_with("capture.har")));
+    assert!(hiido["source"]["file"]
+        .as_str()
+        .is_some_and(|f| f.ends_with("capture.har")));
     assert_eq!(hiido["source"]["entry"], 4);
     // 9 HAR entries, and the 2 plaintext requests of the capture (the rest is TLS, no keys given).
     assert_eq!(summary["counts"]["requests"], 9 + 2);

@@ -16,16 +16,22 @@ struct Key {
     chain: Vec<String>,
 }
 
+/// Most distinct findings kept per run; occurrences of findings already kept are still counted.
+pub const MAX_FINDINGS: usize = 100_000;
+
 /// Findings in first-seen order, de-duplicated by [`Key`].
 #[derive(Default)]
 pub(crate) struct FindingSet {
     index: HashMap<Key, usize>,
     findings: Vec<Finding>,
+    /// New findings not kept because [`MAX_FINDINGS`] was reached.
+    pub(crate) dropped: u64,
 }
 
 impl FindingSet {
-    /// Records one hit in `msg`.
-    pub(crate) fn add(&mut self, msg: &Message, hit: MessageHit, attributor: &Attributor) {
+    /// Records one hit in `msg`. Returns false when it was a new finding that could not be kept
+    /// ([`MAX_FINDINGS`]).
+    pub(crate) fn add(&mut self, msg: &Message, hit: MessageHit, attributor: &Attributor) -> bool {
         let host = msg.host.clone().map(|h| h.to_ascii_lowercase());
         let key = Key {
             label: hit.hit.label.clone(),
@@ -39,7 +45,11 @@ impl FindingSet {
             if let Some(f) = self.findings.get_mut(i) {
                 f.count += 1;
             }
-            return;
+            return true;
+        }
+        if self.findings.len() >= MAX_FINDINGS {
+            self.dropped += 1;
+            return false;
         }
         let t = &msg.transport;
         let finding = Finding {
@@ -71,6 +81,7 @@ impl FindingSet {
         };
         self.index.insert(key, self.findings.len());
         self.findings.push(finding);
+        true
     }
 
     /// The findings in first-seen order.

@@ -14,9 +14,10 @@ pub(crate) fn analyze_har(
     name: Arc<str>,
     report: &mut dyn Report,
 ) -> Result<u64, String> {
+    let max_body = an.limits().max_body;
     let stats = read_har_from(reader, name.clone(), &mut |event| match event {
         HarEvent::Entry(entry) => {
-            for msg in phonehome_message::from_har_entry(name.clone(), entry) {
+            for msg in phonehome_message::from_har_entry(name.clone(), entry, max_body) {
                 an.message(&msg, report);
             }
         }

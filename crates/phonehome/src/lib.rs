@@ -42,8 +42,10 @@ use phonehome_attribute::Attributor;
 use phonehome_decode::DecodeLimits;
 use phonehome_detect::Detector;
 use phonehome_model::{
-    Direction, InputSummary, Limits, Message, Summary, Timestamp, Warning, WarningCode,
+    Direction, InputSummary, KeyLogSummary, Limits, Message, Summary, Timestamp, Warning,
+    WarningCode,
 };
+pub use phonehome_tls::KeyLog;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -57,6 +59,10 @@ pub struct Options {
     pub profile_file: Option<String>,
     /// The caps in force.
     pub limits: Limits,
+    /// TLS secrets from `--keylog` files (each capture adds its own Decryption Secrets Blocks).
+    pub keylog: KeyLog,
+    /// The `--keylog` files `keylog` was read from, for the summary.
+    pub keylog_files: Vec<String>,
 }
 
 /// Runs inputs through the pipeline and accumulates findings and totals.
@@ -69,11 +75,13 @@ pub struct Analyzer {
     summary: Summary,
     first_time: Option<Timestamp>,
     last_time: Option<Timestamp>,
+    keylog: Arc<KeyLog>,
 }
 
 impl Analyzer {
     /// An analyzer for `options`; builds the detector's automaton once.
     pub fn new(options: Options) -> Self {
+        let keylog = Arc::new(options.keylog.clone());
         let detector = options.profile.as_ref().map(Detector::new);
         let decode_limits = DecodeLimits::from_limits(&options.limits);
         let summary = Summary {
@@ -86,6 +94,11 @@ impl Analyzer {
                 "public_suffix_list".to_owned(),
                 format!("psl crate {}", phonehome_attribute::PSL_CRATE_VERSION),
             )]),
+            keylog: (!options.keylog_files.is_empty()).then(|| KeyLogSummary {
+                files: options.keylog_files.clone(),
+                sessions: options.keylog.sessions() as u64,
+                ignored: options.keylog.ignored().clone(),
+            }),
             ..Summary::default()
         };
         Self {
@@ -97,6 +110,7 @@ impl Analyzer {
             summary,
             first_time: None,
             last_time: None,
+            keylog,
         }
     }
 
@@ -133,6 +147,18 @@ impl Analyzer {
             return;
         }
         self.summary.counts.requests += 1;
+        self.detect(msg, None, report);
+    }
+
+    /// Handles the client bytes of a flow no parser claims: scanned like a request body, and
+    /// reported with `where: stream`. Not counted as a message.
+    fn stream_message(&mut self, msg: &Message, report: &mut dyn Report) {
+        self.detect(msg, Some("stream"), report);
+    }
+
+    /// decode → detect → attribute over one request; `location` overrides where the hits are
+    /// said to be (for stream payloads, which have no message structure).
+    fn detect(&mut self, msg: &Message, location: Option<&str>, report: &mut dyn Report) {
         let Some(detector) = &self.detector else {
             return;
         };
@@ -143,8 +169,20 @@ impl Analyzer {
             w.entry = msg.source.entry;
             self.warn(&w, report);
         }
-        for hit in hits {
-            self.findings.add(msg, hit, &self.attributor);
+        for mut hit in hits {
+            if let Some(location) = location {
+                hit.location = location.to_owned();
+            }
+            if !self.findings.add(msg, hit, &self.attributor) && self.findings.dropped == 1 {
+                let reason = format!(
+                    "more than {} distinct findings; later new ones are counted in the summary, not listed",
+                    findings::MAX_FINDINGS
+                );
+                let mut w = Warning::new(WarningCode::Limit, msg.source.file.clone(), reason);
+                w.frame = msg.source.frame;
+                w.entry = msg.source.entry;
+                self.warn(&w, report);
+            }
         }
     }
 
@@ -164,6 +202,7 @@ impl Analyzer {
 
     /// Writes the findings and the summary to `report` and returns the summary.
     pub fn finish(mut self, report: &mut dyn Report) -> std::io::Result<Summary> {
+        self.summary.counts.findings_dropped = self.findings.dropped;
         let findings = self.findings.into_sorted();
         self.summary.counts.findings = findings.len() as u64;
         self.summary.counts.occurrences = findings.iter().map(|f| f.count).sum();

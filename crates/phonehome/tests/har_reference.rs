@@ -15,7 +15,7 @@ fn collect_requests(file: &Path) -> Vec<String> {
     let reader = std::fs::File::open(file).expect("open");
     let _ = phonehome_ingest::read_har_from(reader, name.clone(), &mut |ev| {
         if let phonehome_ingest::HarEvent::Entry(e) = ev {
-            for m in phonehome_message::from_har_entry(name.clone(), e) {
+            for m in phonehome_message::from_har_entry(name.clone(), e, usize::MAX) {
                 if m.direction == Direction::Request {
                     out.push(format!("{} {}", m.method.unwrap_or_default(), m.url));
                 }

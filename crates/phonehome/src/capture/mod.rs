@@ -1,22 +1,32 @@
-//! The capture path: frames → IP → flows → TCP streams → protocol detection → HTTP/1.1 → messages.
+//! The capture path: frames → IP → flows → (TLS) → protocol detection → HTTP/1.1, HTTP/2, DNS →
+//! messages. UDP flows go to DNS or QUIC. Bytes no parser claims are scanned as `stream`.
+//!
+//! Each TCP connection is a small stack of layers, decided from the bytes themselves, never from
+//! the port: an optional [`TlsSession`] (decrypting with the key log when it can) under an [`App`]
+//! that starts as `Detecting` and becomes HTTP/1.x, HTTP/2, DNS over TCP, or `Opaque`. After a
+//! 101 or a 2xx answer to CONNECT the stream goes back to `Detecting`, so a tunnel's TLS is found.
+
+mod dns_names;
+mod stream;
+mod udp;
 
 use crate::Analyzer;
+use dns_names::DnsNames;
 use phonehome_flow::{ConnId, ConnInfo, ConnStats, FlowTable, FrameMeta, StreamSink};
-use phonehome_http::{detect_http1, Http1Connection, Http1Event, Http1Limits};
-use phonehome_ingest::{read_capture_from, CaptureEvent};
-use phonehome_message::{from_http_request, from_http_response, ConnContext};
+use phonehome_ingest::{read_capture_from, CaptureEvent, SECRETS_TLS_KEY_LOG};
+use phonehome_message::ConnContext;
 use phonehome_model::{
     Direction, FlowName, FlowRecord, NameSource, NotInspected, Protocol, SourceRef, Timestamp,
     Warning, WarningCode,
 };
 use phonehome_report::Report;
+use phonehome_tls::{KeyLog, SessionCache};
 use phonehome_wire::WireError;
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
 use std::sync::Arc;
+use stream::App;
 
-/// Most bytes of each direction held while deciding what protocol a stream speaks.
-pub const MAX_DETECT_BYTES: usize = 4096;
 /// Most per-frame warnings (undecodable packets…) reported one by one per file; the rest are
 /// counted in one closing warning.
 pub const MAX_FRAME_WARNINGS: u64 = 1000;
@@ -30,14 +40,15 @@ pub(crate) fn analyze_capture(
     report: &mut dyn Report,
 ) -> Result<u64, String> {
     let mut table = FlowTable::new(an.limits());
-    let http_limits = Http1Limits::from_limits(an.limits());
+    let keys = an.keylog.clone();
     let mut run = CaptureRun {
         an,
         report,
         file: name.clone(),
         conns: HashMap::new(),
-        http_limits,
-        events: Vec::new(),
+        keys,
+        sessions: SessionCache::new(),
+        dns: DnsNames::default(),
         frame_warnings: 0,
         unsupported_linktypes: HashSet::new(),
         last: FrameMeta {
@@ -86,9 +97,7 @@ pub(crate) fn analyze_capture(
                 ),
             }
         }
-        CaptureEvent::Secrets { .. } => {
-            // TLS key material; used by the TLS stage (next issue). Nothing to do yet.
-        }
+        CaptureEvent::Secrets { kind, data } => run.secrets(kind, data),
         CaptureEvent::Warning(w) => run.an.warn(&w, run.report),
     });
     let last = run.last;
@@ -98,8 +107,19 @@ pub(crate) fn analyze_capture(
             WarningCode::Malformed,
             name.clone(),
             format!(
-                "{} more undecodable packets were not reported one by one",
+                "{} more warnings about packets and protocol anomalies were not reported one by one",
                 run.frame_warnings - MAX_FRAME_WARNINGS
+            ),
+        );
+        run.an.warn(&w, run.report);
+    }
+    if run.dns.overflowed {
+        let w = Warning::new(
+            WarningCode::Limit,
+            name.clone(),
+            format!(
+                "more than {} addresses in DNS answers; later answers do not name flows",
+                dns_names::MAX_DNS_NAMES
             ),
         );
         run.an.warn(&w, run.report);
@@ -107,32 +127,32 @@ pub(crate) fn analyze_capture(
     stats.map(|s| s.frames).map_err(|e| e.to_string())
 }
 
-/// What a connection's stream is being read as.
-enum App {
-    /// Not decided yet: the first bytes of each direction are held.
-    Detecting { client: Vec<u8>, server: Vec<u8> },
-    /// HTTP/1.x.
-    Http1(Box<Http1Connection>),
-    /// Not readable here (with why).
-    Opaque,
-}
-
 /// Per-connection state of the capture path.
-struct Conn {
-    ctx: ConnContext,
-    app: App,
-    app_name: Option<String>,
-    reason: Option<NotInspected>,
-    messages: u64,
-    names: Vec<FlowName>,
-    /// The Host the client last sent, for labelling responses.
-    host: Option<String>,
-    ended: [bool; 2],
+pub(crate) struct Conn {
+    pub(crate) ctx: ConnContext,
+    pub(crate) protocol: Protocol,
+    pub(crate) app: App,
+    pub(crate) app_name: Option<String>,
+    pub(crate) reason: Option<NotInspected>,
+    pub(crate) messages: u64,
+    pub(crate) names: Vec<FlowName>,
+    pub(crate) sni: Option<String>,
+    pub(crate) ech: bool,
+    pub(crate) alpn: Vec<String>,
+    /// The host the client last named, for labelling responses.
+    pub(crate) host: Option<String>,
+    /// An HTTP/1.1 request that asked to upgrade to h2c, until the server answers it.
+    pub(crate) pending_upgrade: Option<(phonehome_http::RequestLine, Vec<phonehome_model::Header>)>,
+    pub(crate) ended: [bool; 2],
+    /// Protocol switches (101, CONNECT) seen so far.
+    pub(crate) upgrades: u8,
+    /// Data of this connection was lost somewhere.
+    pub(crate) gap_seen: bool,
 }
 
 impl Conn {
-    fn add_name(&mut self, name: &str, source: NameSource) {
-        let name = name.trim().to_owned();
+    pub(crate) fn add_name(&mut self, name: &str, source: NameSource) {
+        let name = name.trim().trim_end_matches('.').to_owned();
         if name.is_empty()
             || self
                 .names
@@ -145,23 +165,27 @@ impl Conn {
     }
 }
 
-fn side(dir: Direction) -> usize {
+pub(crate) fn side(dir: Direction) -> usize {
     match dir {
         Direction::Request => 0,
         Direction::Response => 1,
     }
 }
 
-struct CaptureRun<'a> {
-    an: &'a mut Analyzer,
-    report: &'a mut dyn Report,
-    file: Arc<str>,
-    conns: HashMap<ConnId, Conn>,
-    http_limits: Http1Limits,
-    events: Vec<Http1Event>,
+/// Everything one capture file's analysis holds besides the flow table.
+pub(crate) struct CaptureRun<'a> {
+    pub(crate) an: &'a mut Analyzer,
+    pub(crate) report: &'a mut dyn Report,
+    pub(crate) file: Arc<str>,
+    pub(crate) conns: HashMap<ConnId, Conn>,
+    /// The key log: `--keylog` files plus this file's Decryption Secrets Blocks so far.
+    pub(crate) keys: Arc<KeyLog>,
+    /// TLS 1.2 sessions seen in this file, for resumption by session id or ticket.
+    pub(crate) sessions: SessionCache,
+    pub(crate) dns: DnsNames,
     frame_warnings: u64,
     unsupported_linktypes: HashSet<u32>,
-    last: FrameMeta,
+    pub(crate) last: FrameMeta,
 }
 
 impl CaptureRun<'_> {
@@ -181,283 +205,89 @@ impl CaptureRun<'_> {
         self.an.warn(&w, self.report);
     }
 
-    /// Decides what a stream speaks from its first bytes, switching `conn.app` when it can, and
-    /// feeds the held bytes to the chosen parser.
-    fn detect(&mut self, id: ConnId, frame: FrameMeta, closing: bool) {
-        let Some(conn) = self.conns.get_mut(&id) else {
-            return;
+    /// A warning about one frame of this file (protocol anomalies…), counted against
+    /// [`MAX_FRAME_WARNINGS`] like undecodable packets, so hostile traffic cannot flood the report.
+    pub(crate) fn warn_at(&mut self, code: WarningCode, frame: u64, reason: String) {
+        let meta = FrameMeta {
+            number: frame,
+            time: self.last.time,
         };
-        let App::Detecting { client, server } = &mut conn.app else {
-            return;
-        };
-        let decision = if !client.is_empty() {
-            if is_tls_record(client) {
-                Some(Decision::Tls)
-            } else {
-                match detect_http1(client) {
-                    Some(true) => Some(Decision::Http1),
-                    // A malformed request line (`OPTIONSHTTP/1.1`) is still HTTP when the server
-                    // answers with a status line: wait for the server's first bytes to tell.
-                    Some(false) if !server.is_empty() => {
-                        Some(http_if_server_says_so(server).unwrap_or(Decision::Unknown))
-                    }
-                    _ if closing || client.len() >= MAX_DETECT_BYTES => Some(Decision::Unknown),
-                    _ => None,
-                }
-            }
-        } else if !server.is_empty() {
-            match http_if_server_says_so(server) {
-                Some(d) => Some(d),
-                None if closing || server.len() >= MAX_DETECT_BYTES => Some(Decision::Unknown),
-                None => None,
-            }
-        } else if closing {
-            Some(Decision::Empty)
-        } else {
-            None
-        };
-        let Some(decision) = decision else { return };
-        let (client, server) = (std::mem::take(client), std::mem::take(server));
-        match decision {
-            Decision::Http1 => {
-                conn.app = App::Http1(Box::new(Http1Connection::new(self.http_limits.clone())));
-                conn.app_name = Some("http/1.1".to_owned());
-                conn.reason = None;
-                self.feed(id, Direction::Request, &client, frame);
-                self.feed(id, Direction::Response, &server, frame);
-            }
-            Decision::Tls => {
-                conn.app = App::Opaque;
-                conn.app_name = Some("tls".to_owned());
-                conn.reason = Some(NotInspected::NoKey);
-            }
-            Decision::Unknown => {
-                conn.app = App::Opaque;
-                if conn.app_name.is_none() {
-                    conn.reason = Some(NotInspected::UnknownProtocol);
-                }
-            }
-            Decision::Empty => {
-                conn.app = App::Opaque;
-                if conn.messages == 0 && conn.app_name.is_none() {
-                    conn.reason = Some(NotInspected::NoPayload);
-                }
-            }
-        }
+        self.frame_warning(code, meta, None, reason);
     }
 
-    /// Feeds in-order bytes of one direction to the connection's parser and handles its events.
-    fn feed(&mut self, id: ConnId, dir: Direction, data: &[u8], frame: FrameMeta) {
-        if data.is_empty() {
+    /// A pcapng Decryption Secrets Block: TLS key log lines apply to the rest of the file.
+    fn secrets(&mut self, kind: u32, data: &[u8]) {
+        if kind != SECRETS_TLS_KEY_LOG {
+            let w = Warning::new(
+                WarningCode::Unsupported,
+                self.file.clone(),
+                format!("decryption secrets of type {kind:#010x} are not used"),
+            )
+            .at_frame(self.last.number.saturating_add(1));
+            self.an.warn(&w, self.report);
             return;
         }
-        let Some(conn) = self.conns.get_mut(&id) else {
-            return;
-        };
-        match &mut conn.app {
-            App::Detecting { client, server } => {
-                let buf = if dir == Direction::Request {
-                    client
-                } else {
-                    server
-                };
-                let room = MAX_DETECT_BYTES.saturating_sub(buf.len());
-                buf.extend_from_slice(data.get(..room.min(data.len())).unwrap_or(data));
-                let overflow = data.get(room..).unwrap_or(&[]).to_vec();
-                self.detect(id, frame, false);
-                if !overflow.is_empty() {
-                    self.feed(id, dir, &overflow, frame);
-                }
-            }
-            App::Http1(parser) => {
-                let mut events = std::mem::take(&mut self.events);
-                parser.feed(dir, data, frame.number, &mut events);
-                self.handle_http(id, &mut events, frame);
-                self.events = events;
-            }
-            App::Opaque => {}
+        let problems = Arc::make_mut(&mut self.keys).add_dsb(data);
+        for (line, reason) in problems {
+            let w = Warning::new(
+                WarningCode::Malformed,
+                self.file.clone(),
+                format!("decryption secrets block, key log line {line}: {reason}"),
+            );
+            self.an.warn(&w, self.report);
         }
-    }
-
-    fn handle_http(&mut self, id: ConnId, events: &mut Vec<Http1Event>, frame: FrameMeta) {
-        for event in events.drain(..) {
-            let Some(conn) = self.conns.get_mut(&id) else {
-                return;
-            };
-            match event {
-                Http1Event::Request(req) => {
-                    conn.messages += 1;
-                    let msg = from_http_request(&conn.ctx, req, frame.time, frame.number);
-                    if let Some(h) = &msg.host {
-                        conn.host = Some(h.clone());
-                        let h = h.clone();
-                        conn.add_name(&h, NameSource::Http);
-                    }
-                    self.an.message(&msg, self.report);
-                }
-                Http1Event::Response(resp) => {
-                    conn.messages += 1;
-                    let msg = from_http_response(
-                        &conn.ctx,
-                        resp,
-                        conn.host.clone(),
-                        frame.time,
-                        frame.number,
-                    );
-                    self.an.message(&msg, self.report);
-                }
-                Http1Event::Interim { .. } => {}
-                Http1Event::Upgraded {
-                    client_rest,
-                    server_rest,
-                    ..
-                } => {
-                    conn.app = App::Detecting {
-                        client: Vec::new(),
-                        server: Vec::new(),
-                    };
-                    self.feed(id, Direction::Request, &client_rest, frame);
-                    self.feed(id, Direction::Response, &server_rest, frame);
-                }
-                Http1Event::Anomaly {
-                    dir,
-                    frame: f,
-                    reason,
-                } => {
-                    let reason = format!("HTTP/1 {}: {reason}", dir.as_str());
-                    let w =
-                        Warning::new(WarningCode::Malformed, self.file.clone(), reason).at_frame(f);
-                    self.an.warn(&w, self.report);
-                }
-                Http1Event::Limit {
-                    dir,
-                    frame: f,
-                    reason,
-                } => {
-                    let reason = format!("HTTP/1 {}: {reason}", dir.as_str());
-                    let w = Warning::new(WarningCode::Limit, self.file.clone(), reason).at_frame(f);
-                    self.an.warn(&w, self.report);
-                }
-            }
-        }
-    }
-}
-
-enum Decision {
-    Http1,
-    Tls,
-    Unknown,
-    Empty,
-}
-
-/// A TLS record header: handshake/alert/CCS/application data, version 3.x.
-fn is_tls_record(b: &[u8]) -> bool {
-    matches!(b, [0x14..=0x17, 0x03, 0x00..=0x04, ..])
-}
-
-/// HTTP/1 when the server's stream starts with a status line (a capture that starts mid-request).
-fn http_if_server_says_so(server: &[u8]) -> Option<Decision> {
-    match detect_http1(server) {
-        Some(true) => Some(Decision::Http1),
-        _ => None,
     }
 }
 
 impl StreamSink for CaptureRun<'_> {
     fn open(&mut self, conn: &ConnInfo) {
         let ctx = ConnContext::new(self.file.clone(), Some(conn.client), Some(conn.server));
-        let (app, app_name, reason) = match conn.protocol {
-            Protocol::Tcp => (
-                App::Detecting {
-                    client: Vec::new(),
-                    server: Vec::new(),
-                },
-                None,
-                None,
-            ),
-            Protocol::Udp => {
-                let port = conn.server.port();
-                if port == 53 || port == 5353 {
-                    (
-                        App::Opaque,
-                        Some("dns".to_owned()),
-                        Some(NotInspected::UnknownProtocol),
-                    )
-                } else if port == 443 {
-                    (
-                        App::Opaque,
-                        Some("quic".to_owned()),
-                        Some(NotInspected::Quic),
-                    )
-                } else {
-                    (App::Opaque, None, Some(NotInspected::UnknownProtocol))
-                }
-            }
+        let mut state = Conn {
+            ctx,
+            protocol: conn.protocol,
+            app: App::detecting(),
+            app_name: None,
+            reason: None,
+            messages: 0,
+            names: Vec::new(),
+            sni: None,
+            ech: false,
+            alpn: Vec::new(),
+            host: None,
+            pending_upgrade: None,
+            ended: [false; 2],
+            upgrades: 0,
+            gap_seen: false,
         };
-        self.conns.insert(
-            conn.id,
-            Conn {
-                ctx,
-                app,
-                app_name,
-                reason,
-                messages: 0,
-                names: Vec::new(),
-                host: None,
-                ended: [false; 2],
-            },
-        );
+        if let Some(name) = self.dns.get(&conn.server.ip()) {
+            state.add_name(name, NameSource::Dns);
+        }
+        if conn.protocol == Protocol::Udp {
+            state.app = udp::classify(conn);
+        }
+        self.conns.insert(conn.id, state);
     }
 
     fn data(&mut self, conn: &ConnInfo, dir: Direction, data: &[u8], frame: FrameMeta) {
-        self.feed(conn.id, dir, data, frame);
+        self.transport_bytes(conn.id, dir, data, frame);
     }
 
     fn gap(&mut self, conn: &ConnInfo, dir: Direction, missing: u64, frame: FrameMeta) {
-        let Some(c) = self.conns.get_mut(&conn.id) else {
-            return;
-        };
-        match &mut c.app {
-            App::Http1(parser) => {
-                let mut events = std::mem::take(&mut self.events);
-                parser.gap(dir, missing, frame.number, &mut events);
-                self.handle_http(conn.id, &mut events, frame);
-                self.events = events;
-            }
-            App::Detecting { client, server } => {
-                // The start of this direction is lost: decide on what we have, then carry on.
-                let held = if dir == Direction::Request {
-                    client.len()
-                } else {
-                    server.len()
-                };
-                if held == 0 && c.messages == 0 {
-                    c.reason = Some(NotInspected::Gap);
-                }
-                self.detect(conn.id, frame, true);
-            }
-            App::Opaque => {}
-        }
+        self.transport_gap(conn.id, dir, missing, frame);
     }
 
-    fn datagram(&mut self, _conn: &ConnInfo, _dir: Direction, _data: &[u8], _frame: FrameMeta) {
-        // DNS and QUIC are read by the TLS/DNS stage (next issue); the flow is accounted for.
+    fn datagram(&mut self, conn: &ConnInfo, dir: Direction, data: &[u8], frame: FrameMeta) {
+        self.udp_datagram(conn, dir, data, frame);
     }
 
     fn end(&mut self, conn: &ConnInfo, dir: Direction, frame: FrameMeta) {
-        self.detect(conn.id, frame, true);
         let Some(c) = self.conns.get_mut(&conn.id) else {
             return;
         };
         if std::mem::replace(&mut c.ended[side(dir)], true) {
             return;
         }
-        if let App::Http1(parser) = &mut c.app {
-            let mut events = std::mem::take(&mut self.events);
-            parser.end(dir, frame.number, &mut events);
-            self.handle_http(conn.id, &mut events, frame);
-            self.events = events;
-        }
+        self.app_end(conn.id, dir, frame);
     }
 
     fn close(&mut self, conn: &ConnInfo, stats: &ConnStats) {
@@ -469,16 +299,21 @@ impl StreamSink for CaptureRun<'_> {
             self.end(conn, Direction::Request, frame);
             self.end(conn, Direction::Response, frame);
         }
+        self.app_close(conn.id, frame);
         let Some(c) = self.conns.remove(&conn.id) else {
             return;
         };
         let no_payload = stats.bytes_client == 0 && stats.bytes_server == 0;
         let reason = if c.messages > 0 {
             None
+        } else if let Some(r) = c.reason {
+            Some(r)
+        } else if c.gap_seen {
+            Some(NotInspected::Gap)
         } else if no_payload {
             Some(NotInspected::NoPayload)
         } else {
-            c.reason.or(Some(NotInspected::UnknownProtocol))
+            Some(NotInspected::UnknownProtocol)
         };
         let record = FlowRecord {
             protocol: conn.protocol,
@@ -486,6 +321,9 @@ impl StreamSink for CaptureRun<'_> {
             server: conn.server,
             names: c.names,
             tls: c.ctx.tls,
+            sni: c.sni,
+            ech: c.ech,
+            alpn: c.alpn,
             app: c.app_name,
             bytes_client: stats.bytes_client,
             bytes_server: stats.bytes_server,
@@ -505,7 +343,7 @@ impl StreamSink for CaptureRun<'_> {
                 *counts
                     .flows_not_inspected
                     .entry(r.as_str().to_owned())
-                    .or_default() += 1;
+                    .or_default() += 1
             }
         }
         let _ = self.report.flow(&record);
