@@ -71,7 +71,10 @@ pub fn from_har_entry(file: Arc<str>, entry: HarEntry, max_body: usize) -> Vec<M
             .collect();
         headers.push(Header::new("Cookie", joined.join("; ")));
     }
-    let body = capped(req.post_data.as_ref().map(post_body).unwrap_or_default(), max_body);
+    let body = capped(
+        req.post_data.as_ref().map(post_body).unwrap_or_default(),
+        max_body,
+    );
     let request = Message {
         time,
         source: source.clone(),

@@ -70,7 +70,9 @@ pub fn from_http_request(
         host_of(&req.headers)
     };
     let mut url = request_url(ctx, &req.line.target, host.as_deref());
-    if let Some(scheme) = scheme_of(&req.headers).filter(|s| !absolute && (s == "http" || s == "https")) {
+    if let Some(scheme) =
+        scheme_of(&req.headers).filter(|s| !absolute && (s == "http" || s == "https"))
+    {
         if let Some((_, rest)) = url.split_once("://") {
             url = format!("{scheme}://{rest}");
         }
@@ -198,7 +200,11 @@ mod tests {
     #[test]
     fn proxy_requests_take_the_host_from_the_absolute_target() {
         let ctx = ConnContext::new("c.pcap".into(), None, "192.0.2.1:3128".parse().ok());
-        let req = request("1.1", "http://sdk.hiido.com/c.gif?x=1", &[("Host", "proxy.example")]);
+        let req = request(
+            "1.1",
+            "http://sdk.hiido.com/c.gif?x=1",
+            &[("Host", "proxy.example")],
+        );
         let msg = from_http_request(&ctx, req, Timestamp::default(), 3);
         assert_eq!(msg.url, "http://sdk.hiido.com/c.gif?x=1");
         assert_eq!(msg.host.as_deref(), Some("sdk.hiido.com"));
