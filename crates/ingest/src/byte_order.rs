@@ -22,10 +22,16 @@ impl ByteOrder {
     #[inline]
     pub(crate) fn u32(self, bytes: &[u8], at: usize) -> Option<u32> {
         let raw: [u8; 4] = bytes.get(at..at.checked_add(4)?)?.try_into().ok()?;
-        Some(match self {
+        Some(self.u32_of(raw))
+    }
+
+    /// The `u32` four bytes encode.
+    #[inline]
+    pub(crate) fn u32_of(self, raw: [u8; 4]) -> u32 {
+        match self {
             Self::Little => u32::from_le_bytes(raw),
             Self::Big => u32::from_be_bytes(raw),
-        })
+        }
     }
 
     /// The `u64` at `at`, or `None` when `bytes` is too short.

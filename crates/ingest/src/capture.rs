@@ -86,7 +86,17 @@ pub fn read_capture_from(
     on: &mut dyn FnMut(CaptureEvent<'_>),
 ) -> Result<CaptureStats, Error> {
     let (compression, mut input) = input::open(reader).map_err(|e| Error::io(name.clone(), e))?;
-    let format = sniff_stream(&mut input, &name, compression)?;
+    read_stream(compression, &mut input, name, on)
+}
+
+/// Reads the capture in an opened (decompressed) stream.
+fn read_stream(
+    compression: Compression,
+    input: &mut Decompressed<'_>,
+    name: Arc<str>,
+    on: &mut dyn FnMut(CaptureEvent<'_>),
+) -> Result<CaptureStats, Error> {
+    let format = sniff_stream(input, &name, compression)?;
     let mut out = Emitter {
         name,
         compression,
@@ -94,8 +104,8 @@ pub fn read_capture_from(
         frames: 0,
     };
     match format {
-        Format::Pcap => pcap::read(&mut input, &mut out)?,
-        Format::Pcapng => pcapng::read(&mut input, &mut out)?,
+        Format::Pcap => pcap::read(input, &mut out)?,
+        Format::Pcapng => pcapng::read(input, &mut out)?,
         Format::Har => {
             return Err(Error::new(
                 out.name,
@@ -173,6 +183,132 @@ impl Emitter<'_> {
             code,
             input.read_offset(),
             format!("{what}: {err}; reading stopped"),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::MAX_BUFFER_LEN;
+    use flate2::write::GzEncoder;
+    use std::io::Write;
+
+    /// Garbage the reviewer found made resynchronisation quadratic: 8-byte units that each look
+    /// like an Enhanced Packet Block header announcing 16 777 196 bytes (just under
+    /// [`crate::MAX_BLOCK_LEN`]), whose trailer never matches. Confirming each candidate needs
+    /// 16 MiB buffered ahead of it.
+    const GARBAGE_UNIT: [u8; 8] = [0x06, 0, 0, 0, 0xec, 0xff, 0xff, 0x00];
+
+    /// Units per gzip member (1 MiB of garbage).
+    const UNITS_PER_MEMBER: usize = 1 << 17;
+
+    /// A little-endian pcapng Section Header Block (no options).
+    fn section_header() -> Vec<u8> {
+        let mut b = Vec::new();
+        for v in [0x0a0d_0d0au32, 28, 0x1a2b_3c4d, 1] {
+            b.extend(v.to_le_bytes());
+        }
+        b.extend(u64::MAX.to_le_bytes());
+        b.extend(28u32.to_le_bytes());
+        b
+    }
+
+    /// An Interface Description Block (Ethernet) and one Enhanced Packet Block carrying `data`.
+    fn interface_and_packet(data: &[u8; 4]) -> Vec<u8> {
+        let mut b = Vec::new();
+        for v in [1u32, 20, 1, 0, 20] {
+            b.extend(v.to_le_bytes());
+        }
+        for v in [6u32, 36, 0, 0, 7, 4, 4] {
+            b.extend(v.to_le_bytes());
+        }
+        b.extend(data);
+        b.extend(36u32.to_le_bytes());
+        b
+    }
+
+    fn gzip_member(bytes: &[u8]) -> Vec<u8> {
+        let mut gz = GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gz.write_all(bytes).unwrap();
+        gz.finish().unwrap()
+    }
+
+    /// Reads `file` and returns the frames' data, the warnings, the bytes read, the length of the
+    /// decompressed stream and the bytes the read buffer moved.
+    fn read_counting(file: &[u8]) -> (Vec<Vec<u8>>, Vec<String>, u64, u64) {
+        let (compression, mut input) = input::open(file).unwrap();
+        let (mut frames, mut warnings) = (Vec::new(), Vec::new());
+        let stats = read_stream(
+            compression,
+            &mut input,
+            Arc::from("garbage.pcapng"),
+            &mut |e| match e {
+                CaptureEvent::Frame(f) => frames.push(f.data.to_vec()),
+                CaptureEvent::Warning(w) => warnings.push(w.to_string()),
+                CaptureEvent::Secrets { .. } => {}
+            },
+        )
+        .unwrap();
+        (frames, warnings, stats.bytes, input.moved())
+    }
+
+    #[test]
+    fn resynchronising_over_garbage_claiming_maximal_blocks_is_linear() {
+        let members = 21; // 21 MiB of garbage: well past the 16 MiB a candidate needs
+        let garbage: Vec<u8> = GARBAGE_UNIT.repeat(UNITS_PER_MEMBER);
+        let garbage_len = (garbage.len() * members) as u64;
+
+        // Garbage, then a valid block, uncompressed.
+        let tail = interface_and_packet(b"live");
+        let mut plain = section_header();
+        for _ in 0..members {
+            plain.extend(&garbage);
+        }
+        plain.extend(&tail);
+        let (frames, warnings, bytes, moved) = read_counting(&plain);
+        assert_eq!(frames, [b"live".to_vec()], "the block after the garbage");
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(
+            warnings[0].ends_with(&format!(
+                "offset 28: malformed: pcapng: block trailing length 6 does not match its total \
+                 length 16777196; skipped {garbage_len} bytes to the next valid block"
+            )),
+            "{}",
+            warnings[0]
+        );
+        assert_eq!(bytes, plain.len() as u64);
+        // Every byte moved at most once, plus the copies made growing to the largest buffer.
+        // Moving the window for each candidate (every 8 bytes) would move terabytes.
+        let bound = bytes + 2 * MAX_BUFFER_LEN as u64;
+        assert!(moved <= bound, "plain: moved {moved} bytes, bound {bound}");
+        println!("plain: {bytes} bytes read, {moved} bytes moved (bound {bound})");
+
+        // Garbage to the end of the file, gzip-compressed (the reviewer's case: a small .gz that
+        // used to hang). Concatenated members are one stream for MultiGzDecoder, so the test
+        // compresses 1 MiB rather than 21.
+        let member = gzip_member(&garbage);
+        let mut gz = gzip_member(&section_header());
+        for _ in 0..members {
+            gz.extend(&member);
+        }
+        assert!(gz.len() * 100 < plain.len(), "{} bytes of gzip", gz.len());
+        let (frames, warnings, bytes, moved) = read_counting(&gz);
+        assert!(frames.is_empty());
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(
+            warnings[0].ends_with(&format!(
+                "no valid block in the remaining {garbage_len} bytes"
+            )),
+            "{}",
+            warnings[0]
+        );
+        assert_eq!(bytes, 28 + garbage_len);
+        let bound = bytes + 2 * MAX_BUFFER_LEN as u64;
+        assert!(moved <= bound, "gzip: moved {moved} bytes, bound {bound}");
+        println!(
+            "gzip ({} bytes): {bytes} bytes read, {moved} bytes moved (bound {bound})",
+            gz.len()
         );
     }
 }

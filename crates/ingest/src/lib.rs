@@ -15,9 +15,13 @@
 //! frame can borrow the read buffer without a lending iterator, and so that the HAR reader can stay
 //! inside serde's incremental parse.
 //!
-//! **Bounded memory.** Files are read in blocks (1 MiB to start); the buffer grows only to hold one
-//! record or block, never beyond [`MAX_BLOCK_LEN`] (16 MiB). A HAR file holds one entry at a time,
-//! at most [`MAX_HAR_ENTRY_BYTES`]. A 20 GB capture reads in constant memory.
+//! **Bounded memory, linear work.** Files are read in blocks (1 MiB to start); the buffer grows
+//! only when a record or block of several MiB needs it, never beyond [`MAX_BUFFER_LEN`] (twice
+//! the largest block, [`MAX_BLOCK_LEN`] = 16 MiB), and each byte is moved within it at most once
+//! on average, so even resynchronising over garbage is linear in the bytes scanned. A HAR file
+//! holds one entry at a time, at most [`MAX_HAR_ENTRY_BYTES`] of JSON, parsed straight into the
+//! fields kept (a small multiple of the entry's size at most). A 20 GB capture reads in constant
+//! memory.
 //!
 //! **Soft errors.** [`Error`] is returned only when nothing at all can be read (cannot open,
 //! unknown format, bad file header, not a HAR). Anything wrong later — a truncated record, an
@@ -67,7 +71,8 @@ pub use capture::{
 pub use error::{Error, ErrorKind};
 pub use har::{
     read_har, read_har_from, HarContent, HarEntry, HarEvent, HarParam, HarPostData, HarRequest,
-    HarResponse, HarStats, MAX_HAR_ENTRY_BYTES,
+    HarResponse, HarStats, HAR_ENTRY_MEMORY_ALLOWANCE, MAX_HAR_CREATOR_NAME_LEN,
+    MAX_HAR_ENTRY_BYTES, MAX_HAR_ENTRY_MEMORY_RATIO,
 };
 pub use input::{INITIAL_BUFFER_LEN, MAX_BUFFER_LEN};
 pub use pcap::MAX_PCAP_RECORD_LEN;

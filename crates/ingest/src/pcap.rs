@@ -139,9 +139,7 @@ pub(crate) fn read(input: &mut Decompressed<'_>, out: &mut Emitter<'_>) -> Resul
                 "pcap: record length {} exceeds {}",
                 rec.incl_len, file.max_len
             );
-            let resync = skip_to_valid(input, RECORD_HEADER_LEN, |input| {
-                is_record_start(input, &file, last_sec)
-            });
+            let resync = resync(input, &file, last_sec);
             out.warn(
                 WarningCode::Malformed,
                 offset,
@@ -167,9 +165,7 @@ pub(crate) fn read(input: &mut Decompressed<'_>, out: &mut Emitter<'_>) -> Resul
             // Either the file is cut short or the length is corrupt and points past the end: it
             // is the latter only if a valid record follows.
             let have = record.len();
-            let resync = skip_to_valid(input, RECORD_HEADER_LEN, |input| {
-                is_record_start(input, &file, last_sec)
-            });
+            let resync = resync(input, &file, last_sec);
             if let Resync::Found(_) = resync {
                 let reason = format!(
                     "pcap: record length {} runs past the end of the file; {}",
@@ -199,19 +195,30 @@ pub(crate) fn read(input: &mut Decompressed<'_>, out: &mut Emitter<'_>) -> Resul
     }
 }
 
-/// Whether a believable record starts at the current offset and is followed by another
-/// believable record header or by the end of the stream.
-fn is_record_start(
-    input: &mut Decompressed<'_>,
-    file: &FileHeader,
-    last_sec: Option<u32>,
-) -> std::io::Result<bool> {
-    let Some(rec) = file.record(input.data()) else {
+/// Skips to the next believable record that is followed by another believable record header or
+/// by the end of the stream.
+fn resync(input: &mut Decompressed<'_>, file: &FileHeader, last_sec: Option<u32>) -> Resync {
+    skip_to_valid(
+        input,
+        RECORD_HEADER_LEN,
+        |head| {
+            file.record(head)
+                .is_some_and(|rec| file.plausible(&rec, last_sec))
+        },
+        |input| confirm_record(input, file),
+    )
+}
+
+/// Whether the (believable) record at the current offset is followed by another believable record
+/// header or by the end of the stream. Buffers the whole record (cheap: see `input.rs`).
+fn confirm_record(input: &mut Decompressed<'_>, file: &FileHeader) -> std::io::Result<bool> {
+    let Some(rec) = file
+        .record(input.data())
+        .filter(|rec| file.plausible(rec, None))
+    else {
         return Ok(false);
     };
-    if !file.plausible(&rec, last_sec) {
-        return Ok(false);
-    }
+    // `incl_len <= max_len <= MAX_BLOCK_LEN` (the record is believable), so this cannot overflow.
     let next = RECORD_HEADER_LEN + rec.incl_len as usize;
     let data = input.fill(next + RECORD_HEADER_LEN)?;
     if data.len() == next {

@@ -29,20 +29,23 @@ const DECRYPTION_SECRETS: u32 = 0x0a;
 const CUSTOM: u32 = 0x0bad;
 const CUSTOM_NO_COPY: u32 = 0x4000_0bad;
 
-/// Block types a resynchronisation accepts as the next block.
-const KNOWN_BLOCKS: [u32; 11] = [
-    SECTION_HEADER,
-    INTERFACE_DESCRIPTION,
-    OBSOLETE_PACKET,
-    SIMPLE_PACKET,
-    NAME_RESOLUTION,
-    INTERFACE_STATISTICS,
-    ENHANCED_PACKET,
-    SYSTEMD_JOURNAL,
-    DECRYPTION_SECRETS,
-    CUSTOM,
-    CUSTOM_NO_COPY,
-];
+/// Whether `kind` is a block type a resynchronisation accepts as the next block.
+fn is_known_block(kind: u32) -> bool {
+    matches!(
+        kind,
+        SECTION_HEADER
+            | INTERFACE_DESCRIPTION
+            | OBSOLETE_PACKET
+            | SIMPLE_PACKET
+            | NAME_RESOLUTION
+            | INTERFACE_STATISTICS
+            | ENHANCED_PACKET
+            | SYSTEMD_JOURNAL
+            | DECRYPTION_SECRETS
+            | CUSTOM
+            | CUSTOM_NO_COPY
+    )
+}
 
 /// Block type, total length and byte-order magic: what is needed to judge a block header.
 const BLOCK_HEADER_LEN: usize = 12;
@@ -121,14 +124,26 @@ fn section_order(head: &[u8]) -> Option<ByteOrder> {
     }
 }
 
-/// Why a block total length is impossible, if it is.
-fn bad_length(kind: u32, len: u32) -> Option<String> {
-    let min = if kind == SECTION_HEADER {
+/// The smallest total length of a block of type `kind`.
+fn min_length(kind: u32) -> u32 {
+    if kind == SECTION_HEADER {
         MIN_SECTION_HEADER_LEN
     } else {
         MIN_BLOCK_LEN
-    };
-    if len < min {
+    }
+}
+
+/// Whether a block total length is possible.
+fn good_length(kind: u32, len: u32) -> bool {
+    len >= min_length(kind) && len & 3 == 0 && len as usize <= MAX_BLOCK_LEN
+}
+
+/// Why a block total length is impossible, if it is.
+fn bad_length(kind: u32, len: u32) -> Option<String> {
+    let min = min_length(kind);
+    if good_length(kind, len) {
+        None
+    } else if len < min {
         Some(format!(
             "pcapng: block total length {len} is below the minimum of {min}"
         ))
@@ -136,12 +151,10 @@ fn bad_length(kind: u32, len: u32) -> Option<String> {
         Some(format!(
             "pcapng: block total length {len} is not a multiple of 4"
         ))
-    } else if len as usize > MAX_BLOCK_LEN {
+    } else {
         Some(format!(
             "pcapng: block total length {len} exceeds {MAX_BLOCK_LEN}"
         ))
-    } else {
-        None
     }
 }
 
@@ -203,30 +216,43 @@ fn next_block(input: &mut Decompressed<'_>, order: ByteOrder) -> Step {
     Step::Block(BlockHead { kind, len, order })
 }
 
-/// Whether a known block with consistent leading and trailing lengths starts at the current
-/// offset, in the section's byte order (or its own, for a Section Header Block).
-fn is_block_start(input: &mut Decompressed<'_>, order: ByteOrder) -> io::Result<bool> {
-    let head = input.data();
-    let Some(kind_le) = ByteOrder::Little.u32(head, 0) else {
-        return Ok(false);
+/// The length of the block whose header `head` holds, when it is a known block type with a
+/// possible length, in the section's byte order (or its own, for a Section Header Block). Run at
+/// every position while resynchronising, so it rejects cheaply.
+fn candidate_block(head: &[u8], order: ByteOrder) -> Option<(usize, ByteOrder)> {
+    let [k0, k1, k2, k3, l0, l1, l2, l3, ..] = *head else {
+        return None;
     };
-    let (kind, order) = if kind_le == SECTION_HEADER {
-        match section_order(head) {
-            Some(order) => (SECTION_HEADER, order),
-            None => return Ok(false),
-        }
+    let (kind, order) = if [k0, k1, k2, k3] == SECTION_HEADER.to_le_bytes() {
+        (SECTION_HEADER, section_order(head)?)
     } else {
-        (order.u32(head, 0).unwrap_or(0), order)
+        (order.u32_of([k0, k1, k2, k3]), order)
     };
-    let Some(len) = order.u32(head, 4) else {
-        return Ok(false);
-    };
-    if !KNOWN_BLOCKS.contains(&kind) || bad_length(kind, len).is_some() {
-        return Ok(false);
+    let len = order.u32_of([l0, l1, l2, l3]);
+    if !is_known_block(kind) || !good_length(kind, len) {
+        return None;
     }
-    let len = len as usize;
+    Some((len as usize, order))
+}
+
+/// Whether the candidate block at the current offset has a trailing length that matches its
+/// leading one. Buffers the whole block (cheap: see `input.rs`).
+fn confirm_block(input: &mut Decompressed<'_>, order: ByteOrder) -> io::Result<bool> {
+    let Some((len, order)) = candidate_block(input.data(), order) else {
+        return Ok(false);
+    };
     let block = input.fill(len)?;
-    Ok(block.len() >= len && order.u32(block, len - 4) == Some(len as u32))
+    Ok(block.len() >= len && order.u32(block, len.saturating_sub(4)) == Some(len as u32))
+}
+
+/// Skips to the next known block with consistent leading and trailing lengths.
+fn resync(input: &mut Decompressed<'_>, order: ByteOrder) -> Resync {
+    skip_to_valid(
+        input,
+        BLOCK_HEADER_LEN,
+        |head| candidate_block(head, order).is_some(),
+        |input| confirm_block(input, order),
+    )
 }
 
 /// Calls `f` with each option `(code, value)` of an options list, until `opt_endofopt` or the
@@ -270,10 +296,7 @@ pub(crate) fn read(input: &mut Decompressed<'_>, out: &mut Emitter<'_>) -> Resul
             Step::Truncated(reason) => {
                 // Either the file is cut short or the block length is corrupt and points past
                 // the end: it is the latter only if a valid block follows.
-                let order = section.order;
-                let resync = skip_to_valid(input, BLOCK_HEADER_LEN, |input| {
-                    is_block_start(input, order)
-                });
+                let resync = resync(input, section.order);
                 if let Resync::Found(_) = resync {
                     let reason = format!(
                         "pcapng: block length runs past the end of the file; {}",
@@ -289,10 +312,7 @@ pub(crate) fn read(input: &mut Decompressed<'_>, out: &mut Emitter<'_>) -> Resul
                 return Ok(());
             }
             Step::Bad(reason) => {
-                let order = section.order;
-                let resync = skip_to_valid(input, BLOCK_HEADER_LEN, |input| {
-                    is_block_start(input, order)
-                });
+                let resync = resync(input, section.order);
                 out.warn(
                     WarningCode::Malformed,
                     offset,

@@ -4,6 +4,11 @@
 //! scans forward one byte at a time for a position where a header is valid *and* is confirmed by
 //! what follows it (the next pcap record header, or the pcapng block's trailing length). The scan is
 //! bounded by [`MAX_RESYNC_SCAN`] so garbage cannot make it run for ever.
+//!
+//! Confirming a candidate may need the whole block it announces (up to [`crate::MAX_BLOCK_LEN`])
+//! buffered, at every position scanned. That is cheap: the buffer reads each byte once and moves
+//! it at most once on average (see `input.rs`), so a scan costs O(1) per byte skipped plus the
+//! read-ahead, never a copy of the window per candidate.
 
 use crate::input::Decompressed;
 use std::io;
@@ -36,33 +41,48 @@ impl Resync {
     }
 }
 
-/// Skips the byte at the current offset, then bytes until `is_valid_start` accepts the position.
-/// `is_valid_start` is called with at least `header_len` bytes available and may fill more.
+/// Skips the byte at the current offset, then bytes until a position is accepted: first by
+/// `plausible`, which judges the `header_len` bytes there (a pure check run on the buffered bytes
+/// in a tight loop), then by `confirm`, called with the position at the current offset and at
+/// least `header_len` bytes available, which may fill more to look at what follows.
 pub(crate) fn skip_to_valid(
     input: &mut Decompressed<'_>,
     header_len: usize,
-    mut is_valid_start: impl FnMut(&mut Decompressed<'_>) -> io::Result<bool>,
+    plausible: impl Fn(&[u8]) -> bool,
+    mut confirm: impl FnMut(&mut Decompressed<'_>) -> io::Result<bool>,
 ) -> Resync {
     let start = input.offset();
+    input.consume(1);
     loop {
-        input.consume(1);
         let skipped = input.offset().saturating_sub(start);
         if skipped > MAX_RESYNC_SCAN {
             return Resync::GaveUp(skipped);
         }
-        match input.fill(header_len) {
+        let head = match input.fill(header_len) {
             Err(e) => return Resync::ReadFailed(e),
             Ok(head) if head.len() < header_len => {
                 let rest = head.len();
                 input.consume(rest);
                 return Resync::EndOfStream(skipped.saturating_add(rest as u64));
             }
-            Ok(_) => {}
-        }
-        match is_valid_start(input) {
-            Ok(true) => return Resync::Found(skipped),
-            Ok(false) => {}
-            Err(e) => return Resync::ReadFailed(e),
+            Ok(head) => head,
+        };
+        // Positions left before the scan limit, the current one included.
+        let allowed = usize::try_from(MAX_RESYNC_SCAN.saturating_sub(skipped))
+            .unwrap_or(usize::MAX)
+            .saturating_add(1);
+        let mut positions = head.windows(header_len).take(allowed);
+        let checked = positions.len();
+        match positions.position(&plausible) {
+            None => input.consume(checked),
+            Some(at) => {
+                input.consume(at);
+                match confirm(input) {
+                    Ok(true) => return Resync::Found(input.offset().saturating_sub(start)),
+                    Ok(false) => input.consume(1),
+                    Err(e) => return Resync::ReadFailed(e),
+                }
+            }
         }
     }
 }
