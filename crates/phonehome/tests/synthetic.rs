@@ -81,3 +81,118 @@ fn decoys_are_never_known() {
         decoys.len()
     );
 }
+
+fn known_pairs(got: &common::Collected) -> BTreeSet<(String, String)> {
+    got.findings
+        .iter()
+        .filter(|f| f.match_kind == MatchKind::Known)
+        .map(|f| (f.host.clone().unwrap_or_default(), f.kind.clone()))
+        .collect()
+}
+
+fn tls_expectations() -> BTreeSet<(String, String)> {
+    phonehome_synth::scenario::tls_sample_expectations()
+        .into_iter()
+        .filter(|(_, k)| *k != "location")
+        .map(|(h, k)| (h.to_owned(), k.to_owned()))
+        .collect()
+}
+
+#[test]
+fn tls_sample_is_read_with_a_key_log_file_and_with_embedded_secrets() {
+    let mut pcap = Vec::new();
+    let mut keys = Vec::new();
+    phonehome_synth::scenario::write_tls_sample_pcapng(&mut pcap, &mut keys).expect("generate");
+    let path = write_tmp("tls-sample.pcapng", &pcap);
+    // Without keys: every TLS flow is accounted for as no_key, nothing is decrypted.
+    let got = common::run_with(sample_options(), &[&path]);
+    assert!(known_pairs(&got).is_empty());
+    let tls_flows = got.flows.iter().filter(|f| f.sni.is_some()).count();
+    assert!(tls_flows >= 9, "{tls_flows}");
+    assert!(got
+        .flows
+        .iter()
+        .filter(|f| f.sni.is_some())
+        .all(|f| f.reason == Some(phonehome::model::NotInspected::NoKey)));
+    // With the key log: TLS 1.3 + h2 (incl. KeyUpdate, resumption), TLS 1.2 GCM, ChaCha20, CBC.
+    let mut keylog = phonehome::KeyLog::new();
+    assert!(keylog
+        .add_text(&String::from_utf8(keys).expect("utf8"))
+        .is_empty());
+    let got = common::run_with(
+        Options {
+            keylog,
+            ..sample_options()
+        },
+        &[&path],
+    );
+    assert_eq!(known_pairs(&got), tls_expectations());
+    assert!(
+        got.flows
+            .iter()
+            .filter(|f| f.sni.is_some())
+            .all(|f| f.inspected),
+        "{:#?}",
+        got.flows
+    );
+    let versions: BTreeSet<_> = got.flows.iter().filter_map(|f| f.tls.clone()).collect();
+    assert_eq!(versions.into_iter().collect::<Vec<_>>(), ["1.2", "1.3"]);
+    // With the key log inside the pcapng (Decryption Secrets Block) and no --keylog.
+    let mut dsb = Vec::new();
+    phonehome_synth::scenario::write_tls_sample_dsb_pcapng(&mut dsb).expect("generate");
+    let path = write_tmp("tls-sample.dsb.pcapng", &dsb);
+    let got = common::run_with(sample_options(), &[&path]);
+    assert_eq!(known_pairs(&got), tls_expectations());
+    println!(
+        "TLS sample: {} (host, kind) pairs found through TLS, with keys from a file and from a DSB",
+        tls_expectations().len()
+    );
+}
+
+#[test]
+fn every_tls_fixture_decrypts_what_its_key_log_allows() {
+    let fixtures = phonehome_synth::scenario::tls_fixture_set().expect("fixtures");
+    let mut cases = 0;
+    for (name, fixture) in &fixtures {
+        let mut pcap = Vec::new();
+        fixture.write_pcapng(&mut pcap, false).expect("write");
+        let path = write_tmp(&format!("{name}.pcapng"), &pcap);
+        let mut keylog = phonehome::KeyLog::new();
+        assert!(keylog.add_text(&fixture.keylog).is_empty(), "{name}");
+        let got = common::run_with(
+            Options {
+                keylog,
+                ..sample_options()
+            },
+            &[&path],
+        );
+        let imei = got
+            .findings
+            .iter()
+            .any(|f| f.match_kind == MatchKind::Known && f.kind == "imei");
+        assert!(imei, "{name}: the IMEI inside TLS was not found");
+        for conn in &fixture.connections {
+            let flow = got
+                .flows
+                .iter()
+                .find(|f| f.client == conn.client && f.server == conn.server)
+                .unwrap_or_else(|| panic!("{name}: no flow for {}", conn.client));
+            // A connection is readable when its keys were logged or it resumed one whose were.
+            if conn.key_logged || conn.resumed {
+                assert!(flow.inspected && flow.messages > 0, "{name}: {flow:?}");
+            } else {
+                assert_eq!(
+                    flow.reason,
+                    Some(phonehome::model::NotInspected::NoKey),
+                    "{name}: {flow:?}"
+                );
+            }
+            cases += 1;
+        }
+    }
+    println!(
+        "{} TLS fixtures, {cases} connections checked",
+        fixtures.len()
+    );
+    assert_eq!(fixtures.len(), 12);
+}
