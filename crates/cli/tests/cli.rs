@@ -330,3 +330,39 @@ fn several_inputs_of_different_formats_in_one_run() {
     // 9 HAR entries, and the 2 plaintext requests of the capture (the rest is TLS, no keys given).
     assert_eq!(summary["counts"]["requests"], 9 + 2);
 }
+
+#[test]
+fn malformed_key_log_lines_are_warnings_with_their_line_number() {
+    let keys = tmp("keys.log");
+    std::fs::write(
+        &keys,
+        "# comment\nCLIENT_RANDOM zz 00\nEXPORTER_SECRET 0000000000000000000000000000000000000000000000000000000000000000 00\n",
+    )
+    .expect("write");
+    let capture = samples().join("sample.pcapng");
+    let o = run(&[
+        "analyze",
+        "--keylog",
+        keys.to_str().unwrap(),
+        "--format",
+        "jsonl",
+        capture.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    let lines = jsonl(&o);
+    let w = lines
+        .iter()
+        .find(|l| {
+            l["type"] == "warning" && l["file"].as_str().is_some_and(|f| f.ends_with("keys.log"))
+        })
+        .expect("key log warning");
+    assert!(
+        w["reason"].as_str().is_some_and(|r| r.contains("line 2")),
+        "{w}"
+    );
+    let summary = lines.last().expect("summary");
+    assert_eq!(
+        summary["keylog"]["ignored"]["EXPORTER_SECRET"], 1,
+        "{summary}"
+    );
+}
