@@ -12,10 +12,33 @@ enum ChunkState {
     Data(u64),
     /// After chunk data, expecting its CRLF.
     DataEnd,
-    /// In the trailer section, at the start of a line (`true`) or inside one.
-    Trailer { at_line_start: bool },
+    /// In the trailer section; what the current line holds so far.
+    Trailer(TrailerLine),
     /// After the last trailer line.
     Done,
+}
+
+/// What the current trailer line holds so far: only an empty line (`\n` or `\r\n`) ends the
+/// trailer section, however the line is split across calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TrailerLine {
+    /// Nothing.
+    Start,
+    /// A single `\r`.
+    Cr,
+    /// Anything else.
+    Other,
+}
+
+impl TrailerLine {
+    /// The line after `bytes` more of it (no `\n` among them).
+    fn then(self, bytes: &[u8]) -> Self {
+        match (self, bytes) {
+            (line, []) => line,
+            (TrailerLine::Start, [b'\r']) => TrailerLine::Cr,
+            _ => TrailerLine::Other,
+        }
+    }
 }
 
 /// What one call to [`ChunkedDecoder::advance`] found.
@@ -59,7 +82,7 @@ impl ChunkedDecoder {
 
     /// True once the last chunk was seen: the body data is complete even if the trailer is not.
     pub(crate) fn body_complete(&self) -> bool {
-        matches!(self.state, ChunkState::Trailer { .. } | ChunkState::Done)
+        matches!(self.state, ChunkState::Trailer(_) | ChunkState::Done)
     }
 
     /// The size-line bytes read but not yet understood (when a body turns out not to be chunked,
@@ -146,24 +169,20 @@ impl ChunkedDecoder {
                     if line_done {
                         match parse_chunk_size(&self.line) {
                             Ok(None) => {}
-                            Ok(Some(0)) => {
-                                self.state = ChunkState::Trailer {
-                                    at_line_start: true,
-                                }
-                            }
+                            Ok(Some(0)) => self.state = ChunkState::Trailer(TrailerLine::Start),
                             Ok(Some(n)) => self.state = ChunkState::Data(n),
                             Err(reason) => return (used, ChunkStep::Broken(reason)),
                         }
                         self.line.clear();
                     }
                 }
-                ChunkState::Trailer { at_line_start } => {
+                ChunkState::Trailer(line) => {
                     let (take, line_done) = match memchr::memchr(b'\n', rest) {
                         Some(i) => (i.saturating_add(1), true),
                         None => (rest.len(), false),
                     };
                     let piece = rest.get(..take).unwrap_or_default();
-                    let empty_line = at_line_start && line_done && matches!(piece, b"\n" | b"\r\n");
+                    let line = line.then(piece.strip_suffix(b"\n").unwrap_or(piece));
                     if self.trailer.len().saturating_add(take) > self.max_trailer {
                         return (
                             used.saturating_add(take),
@@ -175,13 +194,10 @@ impl ChunkedDecoder {
                     }
                     self.trailer.extend_from_slice(piece);
                     used = used.saturating_add(take);
-                    self.state = if empty_line {
-                        ChunkState::Done
-                    } else {
-                        // A line that is just "\r" so far is still at its start for this test.
-                        ChunkState::Trailer {
-                            at_line_start: line_done || (at_line_start && piece == b"\r"),
-                        }
+                    self.state = match (line_done, line) {
+                        (true, TrailerLine::Other) => ChunkState::Trailer(TrailerLine::Start),
+                        (true, _) => ChunkState::Done,
+                        (false, line) => ChunkState::Trailer(line),
                     };
                 }
             }
@@ -261,6 +277,19 @@ mod tests {
             assert_eq!(body, b"hello world", "step {step}");
             assert_eq!(end, Some(ChunkStep::Done), "step {step}");
             assert_eq!(trailer, b"X-Sum: 1\r\n\r\n", "step {step}");
+        }
+    }
+
+    /// Only `\n` or `\r\n` ends the trailer section, wherever the input is split (a line of
+    /// two CRs fed one byte at a time used to end it).
+    #[test]
+    fn trailer_end_does_not_depend_on_the_split() {
+        let input = b"1\r\nx\r\n0\n\r\r\nT: 1\r\n\r\n";
+        for step in 1..input.len() {
+            let (body, end, trailer) = decode(input, step);
+            assert_eq!(body, b"x", "step {step}");
+            assert_eq!(end, Some(ChunkStep::Done), "step {step}");
+            assert_eq!(trailer, b"\r\r\nT: 1\r\n\r\n", "step {step}");
         }
     }
 

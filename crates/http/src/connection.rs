@@ -11,6 +11,7 @@
 //! Request side only: a CONNECT or Upgrade request ──▶ Hold (bytes kept until the server answers)
 //! Either side, after a 101 to an Upgrade request or a 2xx to CONNECT ──▶ Done
 //! (a 101 to any other request is an anomaly, read as an interim response)
+//! Response side only: a 1xx, 204 or 304 whose fields announce a body ──▶ Peek ──▶ Idle or Body
 //! ```
 
 use crate::chunked::{ChunkStep, ChunkedDecoder};
@@ -38,6 +39,10 @@ pub const MAX_UPGRADE_HOLD: usize = 256 * 1024;
 
 /// How many bytes of offending input an anomaly reason quotes.
 const PREVIEW_LEN: usize = 48;
+
+/// What the next response starts with: after a response whose status says it has no body but
+/// whose fields announce one, these bytes (or a line end) mean there is no body after all.
+const NEXT_STATUS_PREFIX: &[u8] = b"HTTP/";
 
 /// A request whose response has not been seen yet.
 #[derive(Debug)]
@@ -115,6 +120,27 @@ struct InProgress {
     holds: bool,
 }
 
+/// A response whose status says it has no body (1xx, 204, 304) while its fields announce one
+/// (`Content-Length` above 0, or `Transfer-Encoding`). Browsers and libhtp read the body when the
+/// server sends one (HTTP-evader's `204`, `304`, `100` cases), while real servers announce the
+/// length of a cached entity on a 304 and send none; the bytes that follow tell which: the start
+/// of a status line (`HTTP/`, at most [`NEXT_STATUS_PREFIX`]`.len()` bytes held) or a line end
+/// means no body, anything else is the body.
+#[derive(Debug)]
+struct Peek {
+    /// The response, its framing as its fields announce it.
+    msg: Box<InProgress>,
+    /// A 1xx: if it has no body it is an interim response, and the request it would answer is
+    /// still waiting in the queue.
+    interim: bool,
+    /// The bytes looked at so far: a proper prefix of [`NEXT_STATUS_PREFIX`].
+    seen: Vec<u8>,
+    /// Frame of the first byte in `seen`.
+    seen_frame: u64,
+    /// Frame that completed the header section.
+    head_frame: u64,
+}
+
 /// Where one direction's parser is.
 #[derive(Debug)]
 enum State {
@@ -124,6 +150,8 @@ enum State {
     Head,
     /// Reading a body.
     Body(Box<InProgress>),
+    /// Response side: deciding whether a response that should have no body has one.
+    Peek(Box<Peek>),
     /// Lost: skipping to the next line that starts a message; `at_line_start` when the bytes in
     /// `HalfStream::buf` are a candidate line.
     Desync { at_line_start: bool },
@@ -235,7 +263,7 @@ impl HalfStream {
     fn start_check(dir: Direction, strictness: Strictness) -> StartLineCheck {
         match dir {
             Direction::Request => StartLineCheck::request(strictness),
-            Direction::Response => StartLineCheck::status(),
+            Direction::Response => StartLineCheck::status(strictness),
         }
     }
 
@@ -260,7 +288,7 @@ impl HalfStream {
                     start_line::parse_request_line(without_lf(&self.buf), strictness).is_some()
                 }
                 Direction::Response => {
-                    start_line::parse_status_line(without_lf(&self.buf)).is_some()
+                    start_line::parse_status_line(without_lf(&self.buf), strictness).is_some()
                 }
             }
     }
@@ -299,6 +327,7 @@ impl HalfStream {
     fn advance(&mut self, data: &[u8], cx: &mut Cx<'_>) -> (usize, Option<Signal>) {
         let mut used = 0usize;
         while let Some(rest) = data.get(used..).filter(|r| !r.is_empty()) {
+            let decided = matches!(self.state, State::Peek(_));
             let (n, signal) = match self.state {
                 State::Idle => {
                     let skip = self.advance_idle(rest, cx);
@@ -313,6 +342,8 @@ impl HalfStream {
                 }
                 State::Head => self.advance_head(rest, cx),
                 State::Body(_) => (self.advance_body(rest, cx), None),
+                // May use no byte: it then only decides, and the next state goes on.
+                State::Peek(_) => self.advance_peek(rest, cx),
                 State::Desync { at_line_start } => {
                     (self.advance_desync(rest, at_line_start, cx), None)
                 }
@@ -323,7 +354,7 @@ impl HalfStream {
             if signal.is_some() {
                 return (used, signal);
             }
-            if n == 0 {
+            if n == 0 && !decided {
                 // Every state consumes at least one byte of non-empty input; should that ever
                 // fail, drop the rest rather than spin.
                 return (data.len(), None);
@@ -392,8 +423,8 @@ impl HalfStream {
             self.line_start = self.buf.len();
             return (take, None);
         }
-        let line = self.buf.get(self.line_start..).unwrap_or_default();
-        let empty = matches!(line, b"\n" | b"\r\n");
+        let line = without_lf(self.buf.get(self.line_start..).unwrap_or_default());
+        let empty = fields::ends_section(line);
         self.line_start = self.buf.len();
         if !empty {
             return (take, None);
@@ -405,13 +436,34 @@ impl HalfStream {
     /// message.
     fn finish_head(&mut self, cx: &mut Cx<'_>, cut: bool) -> Option<Signal> {
         let start_len = self.start_line_len.unwrap_or(0);
-        let (line, section) = self.buf.split_at(start_len.min(self.buf.len()));
-        let fields = fields::parse_fields(section, cx.limits.max_headers);
-        let line = without_lf(line).to_vec();
+        let (first, section) = self.buf.split_at(start_len.min(self.buf.len()));
+        let first = without_lf(first);
+        let first = first.strip_suffix(b"\r").unwrap_or(first);
+        // A status line ends at a bare CR, as in tshark: the rest of its line is field lines
+        // (`HTTP/1.1 200 ok\rTransfer-Encoding: chunked`). A request line with a CR was refused.
+        let (line, first_rest) = match memchr::memchr(b'\r', first) {
+            Some(i) if self.dir == Direction::Response => (
+                first.get(..i).unwrap_or_default(),
+                first.get(i.saturating_add(1)..).unwrap_or_default(),
+            ),
+            _ => (first, &b""[..]),
+        };
+        let mut fields = fields::parse_head_fields(first_rest, section, cx.limits.max_headers);
+        if line.len() < first.len() {
+            fields.bare_crs = fields.bare_crs.saturating_add(1);
+        }
+        let line = line.to_vec();
         self.buf.clear();
         self.start_line_len = None;
         self.line_start = 0;
         self.state = State::Idle;
+        if fields.bare_crs > 0 {
+            let n = fields.bare_crs;
+            self.anomaly(
+                cx,
+                format!("{n} bare CR(s) ended header lines (read as line ends, as tshark does)"),
+            );
+        }
         if fields.dropped > 0 {
             let max = cx.limits.max_headers;
             self.limit(
@@ -501,11 +553,24 @@ impl HalfStream {
         cx: &mut Cx<'_>,
         cut: bool,
     ) -> Option<Signal> {
-        let Some(line) = start_line::parse_status_line(line) else {
+        let Some(status_line) = start_line::parse_status_line(line, Strictness::Lenient) else {
+            // Validated when the line arrived; kept for safety.
             self.anomaly(cx, self.bad_start_reason(line));
             self.desync(true);
             return None;
         };
+        if status_line.malformed {
+            self.anomaly(
+                cx,
+                format!(
+                    "malformed status line {}: read as version `{}`, status {}",
+                    preview(line),
+                    status_line.version.escape_debug(),
+                    status_line.status
+                ),
+            );
+        }
+        let line = status_line;
         let status = line.status;
         // A server may only switch to a protocol the client asked for (RFC 9110 §15.2.2): a 101
         // answering a request without `Upgrade`, or no request at all, switches nothing.
@@ -521,20 +586,36 @@ impl HalfStream {
                 format!("101 Switching Protocols answers {why}: read as an interim response, the connection stays HTTP/1.x"),
             );
         }
+        let head = cx.pending.front().is_some_and(|p| p.head);
+        let announced = if cut || head {
+            None
+        } else {
+            Self::announced_body(&headers, cx.limits.max_header_bytes)
+        };
         if (100..200).contains(&status) && (status != 101 || !asked_upgrade) {
-            cx.out.push(Http1Event::Interim {
-                status,
-                frame: cx.frame,
-            });
+            if let Some(framing) = announced {
+                self.peek(line, None, headers, framing, true, cx);
+            } else {
+                cx.out.push(Http1Event::Interim {
+                    status,
+                    frame: cx.frame,
+                });
+            }
             return None;
         }
         let pending = cx.pending.pop_front();
-        let (head, connect, holds) = pending
+        let (connect, holds) = pending
             .as_ref()
-            .map_or((false, false, false), |p| (p.head, p.connect, p.holds));
+            .map_or((false, false), |p| (p.connect, p.holds));
         // A 101 here answers an Upgrade request (any other was read as interim above).
         let upgrade = !cut && (status == 101 || (connect && (200..300).contains(&status)));
-        let framing = if upgrade || head || status == 204 || status == 304 {
+        let bodiless = status == 204 || status == 304;
+        if let (true, false, Some(framing)) = (bodiless, upgrade, announced) {
+            let request = pending.map(|p| p.line);
+            self.peek(line, request, headers, framing, false, cx);
+            return holds.then_some(Signal::ReleaseHold);
+        }
+        let framing = if upgrade || head || bodiless {
             Framing::Length(0)
         } else {
             match Self::framing(&headers, false, cx.limits.max_header_bytes) {
@@ -571,6 +652,144 @@ impl HalfStream {
         } else {
             None
         }
+    }
+
+    /// The body a response's fields announce (`Transfer-Encoding`, or a `Content-Length` above
+    /// 0), if any.
+    fn announced_body(headers: &[Header], max_trailer: usize) -> Option<Framing> {
+        match fields::transfer_coding(headers) {
+            TransferCoding::Absent => match fields::content_length(headers) {
+                Ok(Some(n)) if n > 0 => Some(Framing::Length(n)),
+                _ => None,
+            },
+            _ => Self::framing(headers, false, max_trailer).ok(),
+        }
+    }
+
+    /// Waits for the bytes that tell whether a bodiless-status response has the body its fields
+    /// announce (see [`Peek`]).
+    fn peek(
+        &mut self,
+        line: StatusLine,
+        request: Option<RequestLine>,
+        headers: Vec<Header>,
+        framing: Framing,
+        interim: bool,
+        cx: &mut Cx<'_>,
+    ) {
+        let msg = Box::new(InProgress {
+            start: Start::Response { line, request },
+            headers,
+            framing,
+            body: BodyBuffer::default(),
+            first_frame: self.first_frame,
+            holds: false,
+        });
+        self.state = State::Peek(Box::new(Peek {
+            msg,
+            interim,
+            seen: Vec::new(),
+            seen_frame: cx.frame,
+            head_frame: cx.frame,
+        }));
+    }
+
+    /// In [`State::Peek`]: looks at the bytes after the header section until they decide; then
+    /// the bytes held are parsed in the state decided on. Returns the bytes used, which may be 0
+    /// (the first byte decided and belongs to what follows).
+    fn advance_peek(&mut self, rest: &[u8], cx: &mut Cx<'_>) -> (usize, Option<Signal>) {
+        let State::Peek(peek) = &mut self.state else {
+            return (0, None);
+        };
+        let mut used = 0usize;
+        let has_body = loop {
+            let Some(&b) = rest.get(used) else {
+                return (used, None);
+            };
+            let at = peek.seen.len();
+            if at == 0 && matches!(b, b'\r' | b'\n') {
+                break false;
+            }
+            match NEXT_STATUS_PREFIX.get(at) {
+                Some(want) if b.eq_ignore_ascii_case(want) => {
+                    if at == 0 {
+                        peek.seen_frame = cx.frame;
+                    }
+                    peek.seen.push(b);
+                    used = used.saturating_add(1);
+                    if peek.seen.len() >= NEXT_STATUS_PREFIX.len() {
+                        break false;
+                    }
+                }
+                _ => break true,
+            }
+        };
+        let State::Peek(peek) = std::mem::replace(&mut self.state, State::Idle) else {
+            return (used, None);
+        };
+        let Peek {
+            msg,
+            interim,
+            seen,
+            seen_frame,
+            head_frame,
+        } = *peek;
+        let signal = if has_body {
+            self.unexpected_body(msg, interim, cx)
+        } else {
+            self.no_body(msg, interim, head_frame, cx);
+            None
+        };
+        // The held bytes, in the state decided on: at most a few bytes, so this cannot reach a
+        // new header section (nor a new `Peek`), and nests only once.
+        let frame = std::mem::replace(&mut cx.frame, seen_frame);
+        let (_, replay_signal) = self.advance(&seen, cx);
+        cx.frame = frame;
+        (used, signal.or(replay_signal))
+    }
+
+    /// A [`Peek`] response has no body after all: an interim response, or a final one as its
+    /// status says.
+    fn no_body(&mut self, msg: Box<InProgress>, interim: bool, head_frame: u64, cx: &mut Cx<'_>) {
+        if interim {
+            if let Start::Response { line, .. } = &msg.start {
+                cx.out.push(Http1Event::Interim {
+                    status: line.status,
+                    frame: head_frame,
+                });
+            }
+            return;
+        }
+        let frame = std::mem::replace(&mut cx.frame, head_frame);
+        self.complete(msg, cx);
+        cx.frame = frame;
+    }
+
+    /// A [`Peek`] response has a body: read it as its fields say. A 1xx with a body is taken as
+    /// the final response, so it answers the oldest waiting request.
+    fn unexpected_body(
+        &mut self,
+        mut msg: Box<InProgress>,
+        interim: bool,
+        cx: &mut Cx<'_>,
+    ) -> Option<Signal> {
+        let mut holds = false;
+        if let Start::Response { line, request } = &mut msg.start {
+            self.anomaly(
+                cx,
+                format!(
+                    "status {} response carries a body its fields announce: read as its body, as browsers do",
+                    line.status
+                ),
+            );
+            if interim {
+                let pending = cx.pending.pop_front();
+                holds = pending.as_ref().is_some_and(|p| p.holds);
+                *request = pending.map(|p| p.line);
+            }
+        }
+        self.state = State::Body(msg);
+        holds.then_some(Signal::ReleaseHold)
     }
 
     fn advance_body(&mut self, rest: &[u8], cx: &mut Cx<'_>) -> usize {
@@ -821,6 +1040,13 @@ impl HalfStream {
                     self.desync(true);
                 }
             }
+            State::Peek(_) => {
+                // The server's next bytes are lost: take the status at its word.
+                if let State::Peek(peek) = std::mem::replace(&mut self.state, State::Idle) {
+                    self.no_body(peek.msg, peek.interim, peek.head_frame, cx);
+                }
+                self.desync(true);
+            }
             State::Desync { .. } => self.desync(true),
             State::Hold | State::Done => {}
         }
@@ -829,8 +1055,37 @@ impl HalfStream {
     /// This direction ended: finish what can be finished.
     fn end(&mut self, cx: &mut Cx<'_>) -> Option<Signal> {
         self.ended = true;
+        self.end_peek(cx);
+        let mut signal = None;
+        let section_start = self
+            .start_line_len
+            .filter(|_| matches!(self.state, State::Head));
+        let cr_line = section_start.and_then(|start| {
+            let section = self.buf.get(start..).unwrap_or_default();
+            fields::cr_line_end(section).map(|end| start.saturating_add(end))
+        });
+        if let Some(section_end) = cr_line {
+            // The section never ended the way browsers end one; it did the way tshark and
+            // libhtp read it (see `fields::cr_line_end`): the rest is the body.
+            let rest = self.buf.split_off(section_end.min(self.buf.len()));
+            self.anomaly(
+                cx,
+                format!(
+                    "stream ended inside a header section: read as ending at its line of CRs, \
+                     the {} bytes after it as the body",
+                    rest.len()
+                ),
+            );
+            signal = self.finish_head(cx, false);
+            // Nested once: `end` is not reached from `advance`.
+            let (_, replay_signal) = self.advance(&rest, cx);
+            signal = signal.or(replay_signal);
+            self.end_peek(cx);
+        }
         match &mut self.state {
-            State::Head if self.start_line_len.is_some() => return self.finish_head(cx, true),
+            State::Head if self.start_line_len.is_some() => {
+                return signal.or(self.finish_head(cx, true))
+            }
             State::Head => {
                 if !self.buf.is_empty() {
                     let reason =
@@ -865,10 +1120,27 @@ impl HalfStream {
                     self.complete(msg, cx);
                 }
             }
+            // Left by `end_peek` above.
+            State::Peek(_) => {}
             State::Desync { .. } => self.desync(true),
             State::Idle | State::Hold | State::Done => {}
         }
-        None
+        signal
+    }
+
+    /// At the end of the stream in [`State::Peek`]: nothing but the start of a status line
+    /// followed, so the status was right and there is no body; the bytes held are the start of a
+    /// message cut short.
+    fn end_peek(&mut self, cx: &mut Cx<'_>) {
+        if !matches!(self.state, State::Peek(_)) {
+            return;
+        }
+        if let State::Peek(peek) = std::mem::replace(&mut self.state, State::Idle) {
+            self.no_body(peek.msg, peek.interim, peek.head_frame, cx);
+            let frame = std::mem::replace(&mut cx.frame, peek.seen_frame);
+            self.advance(&peek.seen, cx);
+            cx.frame = frame;
+        }
     }
 }
 

@@ -9,23 +9,85 @@ pub(crate) struct Fields {
     pub(crate) headers: Vec<Header>,
     /// Fields dropped because there were more than the cap.
     pub(crate) dropped: usize,
+    /// Bare CRs (not before a `\n`, a space or a tab) that ended a field line.
+    pub(crate) bare_crs: usize,
 }
 
-/// Parses the field lines of `section` (everything after the start line; stops at the first empty
-/// line). Lenient like real clients: bare `\n` line ends, obsolete line folding (a line starting
-/// with a space or tab continues the previous value, joined by one space), spaces before the colon.
-/// Lines without a colon are skipped. At most `max_headers` fields are kept.
-pub(crate) fn parse_fields(section: &[u8], max_headers: usize) -> Fields {
-    let mut fields = Fields::default();
-    // Whether the last field line was kept (so a continuation line belongs to a kept field).
-    let mut last_kept = false;
-    for line in section.split(|&b| b == b'\n') {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if line.is_empty() {
-            break;
+/// Whether `line` (a line without its `\n`) ends a header section: `\n` or `\r\n` alone. A line
+/// of several CRs (`\r\r\n`) does not: Chrome and Firefox skip it and read on (see
+/// [`cr_line_end`] for the end of a stream).
+pub(crate) fn ends_section(line: &[u8]) -> bool {
+    matches!(line, b"" | b"\r")
+}
+
+/// Where the first line made only of two or more CRs and its `\n` (`\r\r\n`) ends in `section`,
+/// if there is one. tshark and libhtp end a header section there (a bare CR is an empty line to
+/// them), so when a stream ends inside a header section that holds such a line, the parser ends
+/// the section there too and reads the rest as the body (HTTP-evader's `end-lfcrcrlf`).
+pub(crate) fn cr_line_end(section: &[u8]) -> Option<usize> {
+    let mut start = 0usize;
+    for lf in memchr::memchr_iter(b'\n', section) {
+        let line = section.get(start..lf).unwrap_or_default();
+        let end = lf.saturating_add(1);
+        if line.len() >= 2 && line.iter().all(|&b| b == b'\r') {
+            return Some(end);
         }
+        start = end;
+    }
+    None
+}
+
+/// Builds [`Fields`] from field lines.
+struct FieldLines {
+    fields: Fields,
+    max_headers: usize,
+    /// Whether the last field line was kept (so a continuation line belongs to a kept field).
+    last_kept: bool,
+}
+
+impl FieldLines {
+    fn new(max_headers: usize) -> Self {
+        Self {
+            fields: Fields::default(),
+            max_headers,
+            last_kept: false,
+        }
+    }
+
+    /// A line of the section (no `\n`, no final `\r`): its bare CRs end field lines too, as in
+    /// tshark and libhtp (`filename="x"\rTransfer-Encoding: chunked`), except a CR before a space
+    /// or tab, which is folding whitespace (`Transfer-Encoding\r :chunked`). Empty pieces are
+    /// skipped.
+    fn line(&mut self, mut line: &[u8]) {
+        let mut piece_start = 0usize;
+        let mut search = 0usize;
+        while let Some(cr) = line
+            .get(search..)
+            .and_then(|rest| memchr::memchr(b'\r', rest))
+            .map(|i| i.saturating_add(search))
+        {
+            let next = cr.saturating_add(1);
+            search = next;
+            if matches!(line.get(next), Some(b' ' | b'\t')) {
+                continue;
+            }
+            let piece = line.get(piece_start..cr).unwrap_or_default();
+            if !piece.is_empty() {
+                self.fields.bare_crs = self.fields.bare_crs.saturating_add(1);
+                self.field_line(piece);
+            }
+            piece_start = next;
+        }
+        line = line.get(piece_start..).unwrap_or_default();
+        if !line.is_empty() {
+            self.field_line(line);
+        }
+    }
+
+    /// One field line (not empty, no line end).
+    fn field_line(&mut self, line: &[u8]) {
         if matches!(line.first(), Some(b' ' | b'\t')) {
-            if let (true, Some(last)) = (last_kept, fields.headers.last_mut()) {
+            if let (true, Some(last)) = (self.last_kept, self.fields.headers.last_mut()) {
                 let more = line.trim_ascii();
                 if !more.is_empty() {
                     if !last.value.is_empty() {
@@ -34,31 +96,51 @@ pub(crate) fn parse_fields(section: &[u8], max_headers: usize) -> Fields {
                     last.value.extend_from_slice(more);
                 }
             }
-            continue;
+            return;
         }
+        self.last_kept = false;
         let Some(colon) = memchr::memchr(b':', line) else {
-            last_kept = false;
-            continue;
+            return;
         };
         let (name, value) = line.split_at(colon);
         let name = name.trim_ascii();
         if name.is_empty() {
-            last_kept = false;
-            continue;
+            return;
         }
-        if fields.headers.len() >= max_headers {
-            fields.dropped = fields.dropped.saturating_add(1);
-            last_kept = false;
-            continue;
+        if self.fields.headers.len() >= self.max_headers {
+            self.fields.dropped = self.fields.dropped.saturating_add(1);
+            return;
         }
         let value = value.get(1..).unwrap_or_default().trim_ascii();
-        fields.headers.push(Header::new(
+        self.fields.headers.push(Header::new(
             String::from_utf8_lossy(name).into_owned(),
             value.to_vec(),
         ));
-        last_kept = true;
+        self.last_kept = true;
     }
-    fields
+}
+
+/// Parses the field lines of `section` (everything after the start line; stops at the first line
+/// that [`ends_section`]). Lenient like real clients: bare `\n` line ends, bare `\r` line ends
+/// inside a line, obsolete line folding (a line starting with a space or tab continues the previous
+/// value, joined by one space), spaces before the colon. Lines without a colon are skipped. At
+/// most `max_headers` fields are kept.
+pub(crate) fn parse_fields(section: &[u8], max_headers: usize) -> Fields {
+    parse_head_fields(b"", section, max_headers)
+}
+
+/// [`parse_fields`] for a header section whose start line ended in a bare CR: `first` is the rest
+/// of that line after the CR (field lines, never the end of the section).
+pub(crate) fn parse_head_fields(first: &[u8], section: &[u8], max_headers: usize) -> Fields {
+    let mut lines = FieldLines::new(max_headers);
+    lines.line(first);
+    for line in section.split(|&b| b == b'\n') {
+        if ends_section(line) {
+            break;
+        }
+        lines.line(line.strip_suffix(b"\r").unwrap_or(line));
+    }
+    lines.fields
 }
 
 /// Values of every field named `name` (ASCII case-insensitive), in order.
@@ -77,11 +159,21 @@ pub(crate) fn has(headers: &[Header], name: &str) -> bool {
     values(headers, name).next().is_some()
 }
 
-/// The list elements of every field named `name` (comma-separated, trimmed, empty ones skipped).
+/// The list elements of every field named `name` (comma-separated, trimmed of whitespace and
+/// NULs, empty ones skipped). tshark and libhtp read values as C strings, so a NUL around a coding
+/// does not hide it from them (`Content-Encoding: gzip\0` is gzip, HTTP-evader's `ce:gzip\000`).
 fn list_items<'a>(headers: &'a [Header], name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
+    let blank = |b: &u8| b.is_ascii_whitespace() || *b == 0;
     values(headers, name)
         .flat_map(|v| v.split(|&b| b == b','))
-        .map(<[u8]>::trim_ascii)
+        .map(move |t| {
+            let start = t.iter().position(|b| !blank(b)).unwrap_or(t.len());
+            let end = t
+                .iter()
+                .rposition(|b| !blank(b))
+                .map_or(start, |i| i.saturating_add(1));
+            t.get(start..end).unwrap_or_default()
+        })
         .filter(|t| !t.is_empty())
 }
 
@@ -182,6 +274,35 @@ mod tests {
     }
 
     #[test]
+    fn bare_cr_ends_field_lines() {
+        let f = parse_fields(
+            b"A: 1\rB: 2\r\r\r\nC\r :3\r\n\r\r\nD: 4\r\r\n\r\nIgnored: x\r\n",
+            10,
+        );
+        assert_eq!(
+            names_values(&f),
+            [("A", "1"), ("B", "2"), ("C", "3"), ("D", "4")]
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+        );
+        assert_eq!(f.bare_crs, 3);
+        // The rest of a status line after its bare CR: field lines, never the end.
+        let f = parse_head_fields(b"\rX: 1", b"\r\nY: 2\r\n\r\n", 10);
+        assert_eq!(names_values(&f).len(), 1, "{f:?}");
+        let f = parse_head_fields(b"X: 1", b"Y: 2\r\n\r\n", 10);
+        assert_eq!(names_values(&f).len(), 2, "{f:?}");
+    }
+
+    #[test]
+    fn lines_of_crs() {
+        assert!(ends_section(b"") && ends_section(b"\r"));
+        assert!(!ends_section(b"\r\r") && !ends_section(b" "));
+        assert_eq!(cr_line_end(b"A: 1\n\r\r\nbody"), Some(8));
+        assert_eq!(cr_line_end(b"A: 1\r\n\r\nbody"), None);
+        assert_eq!(cr_line_end(b"A: 1\r\r\r"), None);
+        assert_eq!(cr_line_end(b"\r\r\r\n"), Some(4));
+    }
+
+    #[test]
     fn framing_fields() {
         let h = |pairs: &[(&str, &str)]| -> Vec<Header> {
             pairs.iter().map(|(n, v)| Header::new(*n, *v)).collect()
@@ -226,5 +347,18 @@ mod tests {
             ])),
             Some("gzip, br".into())
         );
+        // NULs around a coding are blank; inside one they are not.
+        let nul = |v: &[u8]| vec![Header::new("Content-Encoding", v.to_vec())];
+        assert_eq!(content_encoding(&nul(b"gzip\0")), Some("gzip".into()));
+        assert_eq!(
+            content_encoding(&nul(b"\0 deflate ,\0")),
+            Some("deflate".into())
+        );
+        assert_eq!(content_encoding(&nul(b"gz\0ip")), Some("gz\0ip".into()));
+        assert_eq!(content_encoding(&nul(b"\0\0")), None);
+        let te = vec![Header::new("Transfer-Encoding", b"\0chunked".to_vec())];
+        assert_eq!(transfer_coding(&te), TransferCoding::Chunked);
+        let cl = vec![Header::new("Content-Length", b"68\0".to_vec())];
+        assert_eq!(content_length(&cl), Ok(Some(68)));
     }
 }

@@ -18,7 +18,14 @@
 //!
 //! Framing follows RFC 9112 §6 (Content-Length, chunked, read until close, no body for `HEAD`, 1xx,
 //! 204 and 304), with the leniency real traffic needs: bare LF line ends, obsolete header folding,
-//! odd method tokens, absolute-form and missing targets. Whatever the input, memory is bounded by
+//! odd method tokens, absolute-form and missing targets. Where a browser, tshark or libhtp would
+//! still find a response body, so does this parser (checked on the HTTP-evader captures): a status
+//! line at a message boundary only needs to start with `HTTP/` (`HTTP/2.0 200 ok`, `HTTP/1.1`,
+//! `HTTP/1.1 2000`: the version as sent, status 200 when none); a bare CR ends a header line; NULs
+//! around a coding are ignored (`Content-Encoding: gzip\0`); a 1xx, 204 or 304 response whose
+//! fields announce a body has one when the next bytes are not a status line; a stream that ends
+//! inside a header section holding a line of CRs (`\r\r\n`) ended that section there. Each such
+//! reading is reported as an [`Http1Event::Anomaly`]. Whatever the input, memory is bounded by
 //! [`Http1Limits`] and the `MAX_*` constants, and nothing panics. Broken input gives an
 //! [`Http1Event::Anomaly`] and the parser resynchronises on the next line that starts a message.
 //!
@@ -130,7 +137,8 @@ pub struct HttpRequest {
 /// A complete (or, at the end of a stream, cut-short) HTTP response.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HttpResponse {
-    /// `"1.0"` or `"1.1"`.
+    /// `"1.0"` or `"1.1"`; for a malformed status line, what followed `HTTP/` as sent (`"2.0"`,
+    /// `"1.01"`, `""`).
     pub version: String,
     /// Status code.
     pub status: u16,

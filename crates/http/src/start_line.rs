@@ -162,10 +162,34 @@ pub(crate) struct StatusLine {
     pub(crate) version: String,
     pub(crate) status: u16,
     pub(crate) reason: String,
+    /// The line is not `HTTP/1.x SP 3DIGIT [SP reason]`: it was read leniently
+    /// ([`parse_status_line`] with [`Strictness::Lenient`]).
+    pub(crate) malformed: bool,
 }
 
-/// Parses a whole status line (without its `\n`): `HTTP/1.x SP 3DIGIT [SP reason]`.
-pub(crate) fn parse_status_line(line: &[u8]) -> Option<StatusLine> {
+/// The status code browsers assume when a status line has none (`HTTP/1.1`, `HTTP/1.1foobar`).
+pub(crate) const ASSUMED_STATUS: u16 = 200;
+
+/// Parses a whole status line (without its `\n`).
+///
+/// [`Strictness::Strict`] (resynchronisation) takes only `HTTP/1.x SP 3DIGIT [SP reason]`.
+/// [`Strictness::Lenient`] (at a message boundary, where a response is expected) takes any line
+/// starting with `HTTP/`, read the way browsers and tshark do: the line ends at its first `\r`
+/// (what follows a bare CR is the first header field line); the version is whatever follows
+/// `HTTP/` up to a separator (space, tab, VT, FF or NUL): `2.0`, `1.01`, `0.9`…; the status is the
+/// digits after the separators, however many (`2`, `2000`, `0200` → 200), and
+/// [`ASSUMED_STATUS`] when there are none (Chrome and Firefox assume 200 too). Such a line gets
+/// [`StatusLine::malformed`].
+pub(crate) fn parse_status_line(line: &[u8], strictness: Strictness) -> Option<StatusLine> {
+    match (parse_exact_status_line(line), strictness) {
+        (Some(status), _) => Some(status),
+        (None, Strictness::Strict) => None,
+        (None, Strictness::Lenient) => parse_malformed_status_line(line),
+    }
+}
+
+/// `HTTP/1.x SP 3DIGIT [SP reason]` (with the tolerance for extra spaces real servers need).
+fn parse_exact_status_line(line: &[u8]) -> Option<StatusLine> {
     work::add(line.len());
     let line = trim_line(line);
     if line.iter().any(|&b| is_forbidden_in_line(b) || b == b'\r') {
@@ -190,13 +214,65 @@ pub(crate) fn parse_status_line(line: &[u8]) -> Option<StatusLine> {
         version,
         status: code,
         reason: String::from_utf8_lossy(reason.trim_ascii()).into_owned(),
+        malformed: false,
+    })
+}
+
+/// A byte that separates the parts of a malformed status line.
+fn is_status_separator(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | 0x0b | 0x0c | 0)
+}
+
+/// Any line starting with `HTTP/`, read as [`parse_status_line`] describes for
+/// [`Strictness::Lenient`].
+fn parse_malformed_status_line(line: &[u8]) -> Option<StatusLine> {
+    work::add(line.len());
+    let line = line
+        .get(..memchr::memchr(b'\r', line).unwrap_or(line.len()))
+        .unwrap_or_default();
+    if !has_http_prefix(line) {
+        return None;
+    }
+    let rest = line.get(5..).unwrap_or_default();
+    let version_len = rest
+        .iter()
+        .position(|&b| is_status_separator(b))
+        .unwrap_or(rest.len());
+    let (version, rest) = rest.split_at(version_len);
+    let start = rest
+        .iter()
+        .position(|&b| !is_status_separator(b))
+        .unwrap_or(rest.len());
+    let rest = rest.get(start..).unwrap_or_default();
+    let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+    let status = match rest.get(..digits) {
+        Some([]) | None => ASSUMED_STATUS,
+        Some(code) => code.iter().fold(0u16, |n, &d| {
+            n.saturating_mul(10)
+                .saturating_add(u16::from(d.saturating_sub(b'0')))
+        }),
+    };
+    let reason = rest.get(digits..).unwrap_or_default();
+    let reason_start = reason
+        .iter()
+        .position(|&b| !is_status_separator(b))
+        .unwrap_or(reason.len());
+    Some(StatusLine {
+        version: String::from_utf8_lossy(version).into_owned(),
+        status,
+        reason: String::from_utf8_lossy(
+            reason.get(reason_start..).unwrap_or_default().trim_ascii(),
+        )
+        .into_owned(),
+        malformed: true,
     })
 }
 
 /// Could `bytes` (the start of a line, possibly with its `\n` and more) begin a status line?
-/// `None` = too short to say.
-pub(crate) fn status_line_verdict(bytes: &[u8]) -> Option<bool> {
-    StartLineCheck::status().check(bytes)
+/// `None` = too short to say. [`Strictness::Strict`] wants `HTTP/1.`, [`Strictness::Lenient`] only
+/// `HTTP/` (see [`parse_status_line`]).
+pub(crate) fn status_line_verdict(bytes: &[u8], strictness: Strictness) -> Option<bool> {
+    StartLineCheck::status(strictness).check(bytes)
 }
 
 /// Could `bytes` (the start of a line, possibly with its `\n` and more) begin a request line?
@@ -239,11 +315,19 @@ mod work {
     pub(crate) fn add(_: usize) {}
 }
 
+/// What a status line must start with (ASCII case-insensitively).
+fn status_prefix(strictness: Strictness) -> &'static [u8] {
+    match strictness {
+        Strictness::Strict => b"HTTP/1.",
+        Strictness::Lenient => b"HTTP/",
+    }
+}
+
 /// Which start line a [`StartLineCheck`] looks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum LineKind {
     Request(Strictness),
-    Status,
+    Status(Strictness),
 }
 
 /// Decides, as a line arrives, whether it can start a message: the incremental form of
@@ -278,8 +362,8 @@ impl StartLineCheck {
     }
 
     /// A check for a status line.
-    pub(crate) fn status() -> Self {
-        Self::new(LineKind::Status)
+    pub(crate) fn status(strictness: Strictness) -> Self {
+        Self::new(LineKind::Status(strictness))
     }
 
     fn new(kind: LineKind) -> Self {
@@ -309,7 +393,7 @@ impl StartLineCheck {
             return self.verdict;
         }
         match self.kind {
-            LineKind::Status => self.check_status(new),
+            LineKind::Status(strictness) => self.check_status(new, strictness),
             LineKind::Request(strictness) => self.check_request(line, strictness),
         }
     }
@@ -319,18 +403,18 @@ impl StartLineCheck {
         (self.verdict == Some(false)).then(|| self.seen.saturating_add(1))
     }
 
-    fn check_status(&mut self, new: &[u8]) -> Option<bool> {
-        const PREFIX: &[u8] = b"HTTP/1.";
+    fn check_status(&mut self, new: &[u8], strictness: Strictness) -> Option<bool> {
+        let prefix = status_prefix(strictness);
         for &b in new {
             work::add(1);
-            let Some(want) = PREFIX.get(self.seen) else {
+            let Some(want) = prefix.get(self.seen) else {
                 break;
             };
             if !b.eq_ignore_ascii_case(want) {
                 return self.settle(false);
             }
             self.seen = self.seen.saturating_add(1);
-            if self.seen == PREFIX.len() {
+            if self.seen == prefix.len() {
                 return self.settle(true);
             }
         }
@@ -408,7 +492,7 @@ pub fn detect_http1(prefix: &[u8]) -> Option<bool> {
         return None;
     }
     match (
-        status_line_verdict(prefix),
+        status_line_verdict(prefix, Strictness::Strict),
         request_line_verdict(prefix, Strictness::Strict),
     ) {
         (Some(true), _) | (_, Some(true)) => Some(true),
@@ -508,14 +592,15 @@ mod tests {
 
     #[test]
     fn status_lines() {
-        let s = parse_status_line(b"HTTP/1.1 200 OK\r").unwrap();
+        let strict = |line: &[u8]| parse_status_line(line, Strictness::Strict);
+        let s = strict(b"HTTP/1.1 200 OK\r").unwrap();
         assert_eq!(
-            (s.version.as_str(), s.status, s.reason.as_str()),
-            ("1.1", 200, "OK")
+            (s.version.as_str(), s.status, s.reason.as_str(), s.malformed),
+            ("1.1", 200, "OK", false)
         );
-        let s = parse_status_line(b"HTTP/1.0 404").unwrap();
+        let s = strict(b"HTTP/1.0 404").unwrap();
         assert_eq!((s.status, s.reason.as_str()), (404, ""));
-        let s = parse_status_line(b"HTTP/1.1 500 Internal Server Error").unwrap();
+        let s = strict(b"HTTP/1.1 500 Internal Server Error").unwrap();
         assert_eq!(s.reason, "Internal Server Error");
         for bad in [
             &b"HTTP/1.1"[..],
@@ -524,13 +609,66 @@ mod tests {
             b"HTTP/2 200",
             b"ICY 200 OK",
             b"HTTP/1.1 abc",
+            b"HTTP/1.1\r200 OK",
         ] {
-            assert!(
-                parse_status_line(bad).is_none(),
-                "{:?}",
-                String::from_utf8_lossy(bad)
-            );
+            assert!(strict(bad).is_none(), "{:?}", String::from_utf8_lossy(bad));
         }
+    }
+
+    /// Status lines from the HTTP-evader set, read the way browsers and tshark read them.
+    #[test]
+    fn malformed_status_lines_at_message_start() {
+        let lenient = |line: &[u8]| {
+            parse_status_line(line, Strictness::Lenient)
+                .map(|s| (s.version, s.status, s.reason, s.malformed))
+        };
+        let t = |v: &str, s: u16, r: &str| Some((v.to_string(), s, r.to_string(), true));
+        assert_eq!(lenient(b"HTTP/2.0 200 ok"), t("2.0", 200, "ok"));
+        assert_eq!(lenient(b"HTTP/1.01 200 ok\r"), t("1.01", 200, "ok"));
+        assert_eq!(lenient(b"HTTP/0.9 200 ok"), t("0.9", 200, "ok"));
+        assert_eq!(lenient(b"HTTP/1.1"), t("1.1", ASSUMED_STATUS, ""));
+        assert_eq!(
+            lenient(b"HTTP/1.1foobar"),
+            t("1.1foobar", ASSUMED_STATUS, "")
+        );
+        assert_eq!(lenient(b"HTTP/1.1\t 200 ok"), t("1.1", 200, "ok"));
+        assert_eq!(lenient(b"HTTP/1.1\x00200\x00ok"), t("1.1", 200, "ok"));
+        assert_eq!(lenient(b"HTTP/1.1\x0b200\x0bok"), t("1.1", 200, "ok"));
+        assert_eq!(lenient(b"HTTP/1.1 2xx ok"), t("1.1", 2, "xx ok"));
+        assert_eq!(lenient(b"HTTP/1.1 0204 ok"), t("1.1", 204, "ok"));
+        assert_eq!(
+            lenient(b"HTTP/1.1 99999999999 ok"),
+            t("1.1", u16::MAX, "ok")
+        );
+        // What follows a bare CR is a header field line, not part of the status line.
+        assert_eq!(
+            lenient(b"HTTP/1.1 200 ok\rTransfer-Encoding: chunked"),
+            t("1.1", 200, "ok")
+        );
+        assert_eq!(lenient(b"http/"), t("", ASSUMED_STATUS, ""));
+        // A well-formed line is not malformed.
+        assert_eq!(
+            lenient(b"HTTP/1.1 200 OK"),
+            Some(("1.1".to_string(), 200, "OK".to_string(), false))
+        );
+        for bad in [
+            &b""[..],
+            b"HTTP",
+            b"HTTP1.1 200 OK",
+            b"ICY 200 OK",
+            b"\rHTTP/1.1 200",
+        ] {
+            assert!(lenient(bad).is_none(), "{:?}", String::from_utf8_lossy(bad));
+        }
+        assert_eq!(
+            status_line_verdict(b"HTTP/2", Strictness::Lenient),
+            Some(true)
+        );
+        assert_eq!(
+            status_line_verdict(b"HTTP/2", Strictness::Strict),
+            Some(false)
+        );
+        assert_eq!(status_line_verdict(b"HTTP", Strictness::Lenient), None);
     }
 
     #[test]
@@ -571,14 +709,17 @@ mod tests {
     mod reference {
         use super::super::*;
 
-        pub(super) fn reference_status_verdict(bytes: &[u8]) -> Option<bool> {
-            const PREFIX: &[u8] = b"HTTP/1.";
-            let n = bytes.len().min(PREFIX.len());
+        pub(super) fn reference_status_verdict(
+            bytes: &[u8],
+            strictness: Strictness,
+        ) -> Option<bool> {
+            let prefix = status_prefix(strictness);
+            let n = bytes.len().min(prefix.len());
             let same = bytes
                 .get(..n)
-                .zip(PREFIX.get(..n))
+                .zip(prefix.get(..n))
                 .is_some_and(|(a, b)| a.eq_ignore_ascii_case(b));
-            match (same, n == PREFIX.len()) {
+            match (same, n == prefix.len()) {
                 (false, _) => Some(false),
                 (true, true) => Some(true),
                 (true, false) => None,
@@ -695,14 +836,15 @@ mod tests {
         let kinds = [
             LineKind::Request(Strictness::Strict),
             LineKind::Request(Strictness::Lenient),
-            LineKind::Status,
+            LineKind::Status(Strictness::Strict),
+            LineKind::Status(Strictness::Lenient),
         ];
         let mut compared = 0;
         for line in check_corpus() {
             for kind in kinds {
                 let reference = |prefix: &[u8]| match kind {
                     LineKind::Request(s) => reference::reference_request_verdict(prefix, s),
-                    LineKind::Status => reference::reference_status_verdict(prefix),
+                    LineKind::Status(s) => reference::reference_status_verdict(prefix, s),
                 };
                 // Long lines: every prefix near the ends, sampled in between.
                 let ends: Vec<usize> = (0..=line.len())
