@@ -290,19 +290,9 @@ fn hitting_a_cap_is_a_limit_warning_naming_the_message() {
 
 #[test]
 fn several_inputs_of_different_formats_in_one_run() {
-    let Some(data) = std::env::var_os("PHONEHOME_TESTDATA")
-        .map(PathBuf::from)
-        .or_else(|| Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata")))
-        .filter(|d| d.is_dir())
-    else {
-        assert!(
-            std::env::var("CI").map_or(true, |v| v != "true"),
-            "shared test data missing under CI"
-        );
-        eprintln!("skipping: shared test data not found");
+    let Some(dir) = phonehome_testkit::phone_sim("sim") else {
         return;
     };
-    let dir = data.join("phone-sim/sim");
     let o = run(&[
         "analyze",
         "--device",

@@ -120,6 +120,17 @@ pub(crate) fn is_plausible_text(bytes: &[u8]) -> bool {
     total > 0 && printable.saturating_mul(100) >= total.saturating_mul(MIN_PRINTABLE_PERCENT)
 }
 
+/// Valid, non-empty UTF-8 without control characters other than tab, CR and LF: what a text value
+/// (an identifier, a digest in hex, a sentence) looks like, and what a binary encoding seldom does.
+pub(crate) fn is_clean_text(bytes: &[u8]) -> bool {
+    std::str::from_utf8(bytes).is_ok_and(|text| {
+        !text.is_empty()
+            && text
+                .chars()
+                .all(|c| !c.is_control() || matches!(c, '\t' | '\n' | '\r'))
+    })
+}
+
 /// True when `bytes` holds a run of at least [`MIN_TEXT_RUN`] printable ASCII bytes.
 pub(crate) fn has_text_run(bytes: &[u8]) -> bool {
     let mut run = 0usize;
@@ -216,5 +227,10 @@ mod tests {
         assert!(!is_plausible_text(b"\xff\xfeabc"));
         assert!(has_text_run(b"\x08\x01\x12\x0f356938035643809\x18"));
         assert!(!has_text_run(b"\x08\x01short\x00\x02"));
+        assert!(is_clean_text("tab\tand é\r\n".as_bytes()));
+        assert!(!is_clean_text(b""));
+        assert!(!is_clean_text(b"\x0f356938035643809"));
+        assert!(!is_clean_text("C1 \u{85}".as_bytes()));
+        assert!(!is_clean_text(b"\xff"));
     }
 }

@@ -20,6 +20,59 @@ pub(crate) fn parse(input: &[u8]) -> Option<Value> {
     serde_json::from_slice(input).ok()
 }
 
+/// Most lines read from one JSON Lines document; a longer document is not read as JSON Lines.
+pub const MAX_JSON_LINES: usize = 65_536;
+
+/// The documents of a JSON Lines (NDJSON) input, each with its 0-based line number (blank lines
+/// counted, skipped) and its text (surrounding whitespace trimmed). `None` unless the input starts
+/// like JSON, every non-blank line is one whole JSON document, there are at least two of them and at
+/// most [`MAX_JSON_LINES`] lines. Linear in the input.
+pub(crate) fn json_lines(input: &[u8]) -> Option<Vec<(usize, &[u8])>> {
+    if !looks_like_json(input) {
+        return None;
+    }
+    let mut documents = Vec::new();
+    for (number, line) in input.split(|&b| b == b'\n').enumerate() {
+        if number >= MAX_JSON_LINES {
+            return None;
+        }
+        let line = line.trim_ascii();
+        if line.is_empty() {
+            continue;
+        }
+        parse(line)?;
+        documents.push((number, line));
+    }
+    (documents.len() >= 2).then_some(documents)
+}
+
+/// The JSON text inside a JSONP response or script: `callback(…)` with an optional `;`, where
+/// `callback` is a JavaScript name or dotted path (`jQuery123_456`, `window.cb`), optionally
+/// preceded by the `/**/` that some servers add. Only the shape is checked here (the content starts
+/// with `{` or `[`); the caller parses it.
+pub(crate) fn jsonp_content(input: &[u8]) -> Option<&[u8]> {
+    let text = input.trim_ascii();
+    let text = text
+        .strip_prefix(b"/**/")
+        .unwrap_or(text)
+        .trim_ascii_start();
+    let name_len = text
+        .iter()
+        .position(|&b| !(b.is_ascii_alphanumeric() || matches!(b, b'_' | b'$' | b'.')))?;
+    let name = text.get(..name_len)?;
+    match name.first() {
+        Some(b) if !b.is_ascii_digit() && *b != b'.' => {}
+        _ => return None,
+    }
+    let rest = text
+        .get(name_len..)?
+        .trim_ascii_start()
+        .strip_prefix(b"(")?;
+    let rest = rest.strip_suffix(b";").unwrap_or(rest).trim_ascii_end();
+    let content = rest.strip_suffix(b")")?.trim_ascii();
+    looks_like_json(content).then_some(content)
+}
+
 /// True when `key` can be written `$.key` in a JSONPath, else it needs `$['key']`.
 fn is_plain_key(key: &str) -> bool {
     let mut chars = key.chars();
@@ -230,6 +283,47 @@ mod tests {
             ]
         );
         assert!(leaves("[[], {}, null, true]").is_empty());
+    }
+
+    #[test]
+    fn json_lines_split() {
+        let lines = json_lines(b"{\"a\": 1}\r\n\n  [2]\n\"x\"\n").unwrap();
+        assert_eq!(
+            lines,
+            vec![
+                (0, &b"{\"a\": 1}"[..]),
+                (2, &b"[2]"[..]),
+                (3, &b"\"x\""[..])
+            ]
+        );
+        assert_eq!(
+            json_lines(b"{\"a\": 1}\n"),
+            None,
+            "one document is plain JSON"
+        );
+        assert_eq!(json_lines(b"{\"a\": 1}\n{\"b\": "), None, "truncated");
+        assert_eq!(json_lines(b"{\"a\": 1}\nnot json"), None);
+        assert_eq!(json_lines(b"x\n{}\n{}"), None);
+        let many = "{}\n".repeat(MAX_JSON_LINES + 1);
+        assert_eq!(json_lines(many.as_bytes()), None);
+    }
+
+    #[test]
+    fn jsonp_shapes() {
+        assert_eq!(
+            jsonp_content(b"cb({\"imei\": \"1\"});"),
+            Some(&b"{\"imei\": \"1\"}"[..])
+        );
+        assert_eq!(
+            jsonp_content(b" /**/ jQuery1_2.cb ( [1] ) ;\n"),
+            Some(&b"[1]"[..])
+        );
+        assert_eq!(jsonp_content(b"cb(1)"), None);
+        assert_eq!(jsonp_content(b"cb({}"), None);
+        assert_eq!(jsonp_content(b"1cb({})"), None);
+        assert_eq!(jsonp_content(b"({})"), None);
+        assert_eq!(jsonp_content(b"a b({})"), None);
+        assert_eq!(jsonp_content(b""), None);
     }
 
     #[test]

@@ -75,6 +75,13 @@ pub(crate) enum BodyFormat {
     Json,
     /// `multipart/form-data` (or any `multipart/*`) with this boundary.
     Multipart(String),
+    /// `application/x-protobuf`, `application/protobuf`, `application/x-google-protobuf`,
+    /// `application/vnd.google.protobuf`: one protobuf message.
+    Protobuf,
+    /// `application/grpc`, `application/grpc+proto`, `application/grpc-web`,
+    /// `application/grpc-web+proto` (and other `application/grpc*` but `grpc-web-text`, which is
+    /// base64): gRPC frames.
+    Grpc,
     /// No or another Content-Type: guess.
     Unknown,
 }
@@ -95,6 +102,18 @@ pub(crate) fn body_format(content_type: Option<&str>) -> BodyFormat {
     } else if essence == "application/json" || essence == "text/json" || essence.ends_with("+json")
     {
         BodyFormat::Json
+    } else if matches!(
+        essence.as_str(),
+        "application/x-protobuf"
+            | "application/protobuf"
+            | "application/x-google-protobuf"
+            | "application/vnd.google.protobuf"
+    ) {
+        BodyFormat::Protobuf
+    } else if essence.starts_with("application/grpc")
+        && !essence.starts_with("application/grpc-web-text")
+    {
+        BodyFormat::Grpc
     } else if essence.starts_with("multipart/") {
         form::multipart_boundary(content_type).map_or(BodyFormat::Unknown, |b| {
             BodyFormat::Multipart(b.to_string())
@@ -161,6 +180,19 @@ mod tests {
             BodyFormat::Unknown
         );
         assert_eq!(body_format(Some("text/plain")), BodyFormat::Unknown);
+        assert_eq!(
+            body_format(Some("application/x-protobuf; messageType=x")),
+            BodyFormat::Protobuf
+        );
+        assert_eq!(body_format(Some("application/grpc")), BodyFormat::Grpc);
+        assert_eq!(
+            body_format(Some("application/grpc-web+proto")),
+            BodyFormat::Grpc
+        );
+        assert_eq!(
+            body_format(Some("application/grpc-web-text")),
+            BodyFormat::Unknown
+        );
         assert_eq!(body_format(None), BodyFormat::Unknown);
     }
 }

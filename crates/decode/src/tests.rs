@@ -2,27 +2,11 @@
 
 use super::*;
 use base64::Engine;
-use phonehome_model::{Body, Direction, Header, SourceRef, Transport};
+use phonehome_model::Body;
+use phonehome_testkit::request_message as request;
 use std::io::Write;
-use std::sync::Arc;
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
-
-fn request(url: &str, headers: &[(&str, &str)], body: &[u8]) -> Message {
-    Message {
-        time: None,
-        source: SourceRef::entry(Arc::from("test.har"), 1),
-        direction: Direction::Request,
-        transport: Transport::default(),
-        method: Some("POST".into()),
-        url: url.into(),
-        target: String::new(),
-        host: None,
-        status: None,
-        headers: headers.iter().map(|(n, v)| Header::new(*n, *v)).collect(),
-        body: Body::plain(body.to_vec()),
-    }
-}
 
 type Node = (String, Vec<String>, Vec<u8>);
 

@@ -1,9 +1,12 @@
 //! The recursive walk over a message's decoding tree, with its budgets.
 
 use crate::binary_text::{self, base64_candidate, hex_candidate};
+use crate::compression::{self, Magic};
 use crate::form::{self, Strictness};
+use crate::protobuf::{self, Declared, Leaf, ProtobufLeaves};
 use crate::request_parts::{self, BodyFormat};
-use crate::{compression, json, percent, DecodeLimits, DecodeReport, Part, MAX_DEPTH};
+use crate::xml::{self, XmlLeaves};
+use crate::{json, jwt, percent, DecodeLimits, DecodeReport, Part, MAX_DEPTH};
 use phonehome_model::Message;
 
 /// Most distinct lines kept in [`DecodeReport::limits_hit`] for one message.
@@ -12,13 +15,27 @@ pub(crate) const MAX_LIMIT_NOTES: usize = 16;
 /// The prefix of a JSON leaf's chain element.
 const JSON_STEP: &str = "json:";
 
+/// The prefix of a protobuf leaf's chain element.
+const PROTOBUF_STEP: &str = "protobuf:";
+
+/// The prefix of an XML leaf's chain element.
+const XML_STEP: &str = "xml:";
+
 /// How a node is to be read before the generic trial decoders run.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Hint {
     /// The URL root: split into path segments and query values, nothing else.
     Url,
-    /// A body with this Content-Type format.
+    /// A body with this Content-Type format (also used for gRPC and length-prefixed frames, which
+    /// are protobuf by declaration).
     Body(BodyFormat),
+    /// A JSON document a framing decoder (JSON Lines, JSONP) already parsed in its trial.
+    CheckedJson,
+    /// The bytes of a protobuf field that were already tried as a nested message: every decoder
+    /// but protobuf.
+    NotProtobuf,
+    /// A number read from a protobuf field: visited, never decoded.
+    Leaf,
     /// Anything else.
     None,
 }
@@ -205,13 +222,28 @@ impl<'v> Walker<'v> {
             }
             return;
         }
-        if hint == Hint::Url {
-            self.url(location, data);
-            return;
+        match hint {
+            Hint::Url => return self.url(location, data),
+            Hint::Leaf => return,
+            _ => {}
         }
         // JSON first, whatever the Content-Type says: a JSON body sent as a form is common.
-        let mut structured = (hint == Hint::Body(BodyFormat::Json) || json::looks_like_json(data))
-            && self.json(location, data);
+        let looks_like_json = json::looks_like_json(data);
+        let mut structured = if hint == Hint::CheckedJson {
+            self.json(location, data, false)
+        } else {
+            (hint == Hint::Body(BodyFormat::Json) || looks_like_json)
+                && self.json(location, data, true)
+        };
+        if !structured && looks_like_json {
+            structured = self.json_lines(location, data);
+        }
+        if !structured {
+            structured = self.jsonp(location, data);
+        }
+        if !structured && xml::looks_like_xml(data) {
+            structured = self.xml(location, data);
+        }
         if !structured {
             structured = match &hint {
                 Hint::Body(BodyFormat::Form) => self.form(location, data, Strictness::Known),
@@ -224,10 +256,21 @@ impl<'v> Walker<'v> {
         if !structured {
             structured = self.form(location, data, Strictness::Guess);
         }
+        if !structured {
+            structured = self.binary_message(location, data, &hint);
+        }
         if !structured && percent::has_escape(data) && self.trial() {
             let decoded = percent::decode(data, false);
             if decoded.len() != data.len() {
                 self.child(location, "percent".into(), &decoded, Hint::None);
+            }
+        }
+        if jwt::is_candidate(data) && self.trial() {
+            if let Some(token) = jwt::decode(data) {
+                self.child(location, "jwt:header".into(), &token.header, Hint::None);
+                if !token.payload.is_empty() {
+                    self.child(location, "jwt:payload".into(), &token.payload, Hint::None);
+                }
             }
         }
         if let Some(alphabet) = base64_candidate(data) {
@@ -242,15 +285,15 @@ impl<'v> Walker<'v> {
         if hex_candidate(data) && self.trial() {
             if let Some(decoded) = binary_text::decode_hex(data) {
                 if binary_text::is_plausible_text(&decoded)
-                    || compression::codec_of(&decoded).is_some()
+                    || compression::magic_of(&decoded).is_some()
                 {
                     self.child(location, "hex".into(), &decoded, Hint::None);
                 }
             }
         }
-        if let Some(codec) = compression::codec_of(data) {
+        if let Some(magic) = compression::magic_of(data) {
             if self.trial() {
-                self.decompress(location, codec, data);
+                self.decompress(location, magic, data);
             }
         }
     }
@@ -300,9 +343,10 @@ impl<'v> Walker<'v> {
         true
     }
 
-    /// JSON leaves, when `data` is one JSON document; true if it was.
-    fn json(&mut self, location: &str, data: &[u8]) -> bool {
-        if !self.trial() {
+    /// JSON leaves, when `data` is one JSON document; true if it was. `spend_trial` is false when a
+    /// framing decoder already spent the trial on this document.
+    fn json(&mut self, location: &str, data: &[u8], spend_trial: bool) -> bool {
+        if spend_trial && !self.trial() {
             return false;
         }
         let Some(value) = json::parse(data) else {
@@ -331,6 +375,144 @@ impl<'v> Walker<'v> {
         true
     }
 
+    /// The documents of a JSON Lines input (`jsonl:<line>`); true if it was one.
+    fn json_lines(&mut self, location: &str, data: &[u8]) -> bool {
+        if memchr::memchr(b'\n', data).is_none() || !self.trial() {
+            return false;
+        }
+        let Some(documents) = json::json_lines(data) else {
+            return false;
+        };
+        for (line, document) in documents {
+            self.child(
+                location,
+                format!("jsonl:{line}"),
+                document,
+                Hint::CheckedJson,
+            );
+        }
+        true
+    }
+
+    /// The JSON inside a JSONP call (`jsonp`); true if `data` was one.
+    fn jsonp(&mut self, location: &str, data: &[u8]) -> bool {
+        let Some(content) = json::jsonp_content(data) else {
+            return false;
+        };
+        if !self.trial() || json::parse(content).is_none() {
+            return false;
+        }
+        self.child(location, "jsonp".into(), content, Hint::CheckedJson);
+        true
+    }
+
+    /// Text and attribute leaves of an XML document (`xml:<path>`); true if `data` was one.
+    fn xml(&mut self, location: &str, data: &[u8]) -> bool {
+        if !self.trial() || !xml::is_well_formed(data) {
+            return false;
+        }
+        let mut leaves = XmlLeaves::new(data);
+        while let Ok(Some((path, value))) = leaves.next_leaf() {
+            if self.out_of_nodes() {
+                self.note_node_cap();
+                break;
+            }
+            let step_len = XML_STEP.len().saturating_add(path.len());
+            if !self.spend(step_len.saturating_add(value.len())) {
+                continue;
+            }
+            let mut step = String::with_capacity(step_len);
+            step.push_str(XML_STEP);
+            step.push_str(path);
+            self.descend(location, step, value, Hint::None);
+        }
+        true
+    }
+
+    /// gRPC frames (`grpc:<n>`), a protobuf message (`protobuf:<path>` leaves) or varint-length
+    /// prefixed messages (`length-prefixed:<n>`), tried in that order; true if one was accepted.
+    fn binary_message(&mut self, location: &str, data: &[u8], hint: &Hint) -> bool {
+        if protobuf::is_grpc_candidate(data) && self.trial() {
+            let declared = if *hint == Hint::Body(BodyFormat::Grpc) {
+                Declared::Yes
+            } else {
+                Declared::No
+            };
+            if let Some(frames) = protobuf::grpc_frames(data, declared) {
+                for (index, frame) in frames.iter().enumerate() {
+                    if frame.data.is_empty() {
+                        continue;
+                    }
+                    let hint = if frame.compressed() || frame.trailers() {
+                        Hint::None
+                    } else {
+                        Hint::Body(BodyFormat::Protobuf)
+                    };
+                    self.child(location, format!("grpc:{index}"), frame.data, hint);
+                }
+                return true;
+            }
+        }
+        let declared = if *hint == Hint::Body(BodyFormat::Protobuf) {
+            Declared::Yes
+        } else {
+            Declared::No
+        };
+        if *hint != Hint::NotProtobuf
+            && protobuf::is_candidate(data, declared)
+            && self.trial()
+            && self.protobuf(location, data, declared)
+        {
+            return true;
+        }
+        if protobuf::is_length_prefixed_candidate(data) && self.trial() {
+            if let Some(messages) = protobuf::length_prefixed_messages(data) {
+                for (index, message) in messages.into_iter().enumerate() {
+                    self.child(
+                        location,
+                        format!("length-prefixed:{index}"),
+                        message,
+                        Hint::Body(BodyFormat::Protobuf),
+                    );
+                }
+                return true;
+            }
+        }
+        false
+    }
+
+    /// The leaves of a protobuf message, when `data` is a plausible one; true if it was. Each trial
+    /// parse of a length-delimited field as a nested message spends a trial.
+    fn protobuf(&mut self, location: &str, data: &[u8], declared: Declared) -> bool {
+        if !protobuf::is_plausible_message(data, declared) {
+            return false;
+        }
+        let mut leaves = ProtobufLeaves::new(data);
+        while let Some((path, leaf)) = leaves.next_leaf(&mut || self.trial()) {
+            if self.out_of_nodes() {
+                self.note_node_cap();
+                break;
+            }
+            let (value, suffix, hint): (&[u8], &str, Hint) = match &leaf {
+                Leaf::Number { text, suffix } => (text.as_bytes(), suffix, Hint::Leaf),
+                Leaf::Data(bytes) => (bytes, "", Hint::NotProtobuf),
+            };
+            let step_len = PROTOBUF_STEP
+                .len()
+                .saturating_add(path.len())
+                .saturating_add(suffix.len());
+            if !self.spend(step_len.saturating_add(value.len())) {
+                continue;
+            }
+            let mut step = String::with_capacity(step_len);
+            step.push_str(PROTOBUF_STEP);
+            step.push_str(path);
+            step.push_str(suffix);
+            self.descend(location, step, value, hint);
+        }
+        true
+    }
+
     /// Multipart parts; true if there was at least one.
     fn multipart(&mut self, location: &str, data: &[u8], boundary: &str) -> bool {
         if !self.trial() {
@@ -349,9 +531,9 @@ impl<'v> Walker<'v> {
     }
 
     /// Compressed data, within what is left of the byte budget.
-    fn decompress(&mut self, location: &str, codec: phonehome_compress::Codec, data: &[u8]) {
+    fn decompress(&mut self, location: &str, magic: Magic, data: &[u8]) {
         let left = self.bytes_left();
-        let inflated = compression::inflate(codec, data, left, self.limits.max_expansion_ratio);
+        let inflated = compression::inflate(magic, data, left, self.limits.max_expansion_ratio);
         if let Some(reason) = inflated.limited {
             let (bytes, ratio) = (
                 self.limits.max_decoded_bytes,
@@ -369,23 +551,44 @@ impl<'v> Walker<'v> {
     }
 }
 
-/// Base64 output worth keeping: text, compressed data, or binary with readable strings in it.
+/// Base64 output worth keeping: text, compressed data, binary with readable strings in it, a
+/// plausible protobuf message with a text field (base64 protobuf is common in `-bin` headers and
+/// cookies), or a gRPC stream (gRPC-Web text).
 fn is_plausible_base64_output(decoded: &[u8]) -> bool {
     binary_text::is_plausible_text(decoded)
-        || compression::codec_of(decoded).is_some()
+        || compression::magic_of(decoded).is_some()
         || binary_text::has_text_run(decoded)
+        || (protobuf::is_plausible_message(decoded, Declared::No)
+            && protobuf::has_text_field(decoded))
+        || protobuf::grpc_frames(decoded, Declared::No).is_some()
 }
 
 /// Whether any decoder would look at `data` (its cheap syntax checks pass): used to tell if the
 /// depth cap hid something.
 fn could_decode(data: &[u8], hint: &Hint) -> bool {
-    matches!(
-        hint,
-        Hint::Url | Hint::Body(BodyFormat::Form | BodyFormat::Json | BodyFormat::Multipart(_))
-    ) || json::looks_like_json(data)
+    match hint {
+        Hint::Leaf => return false,
+        Hint::Url
+        | Hint::CheckedJson
+        | Hint::Body(
+            BodyFormat::Form
+            | BodyFormat::Json
+            | BodyFormat::Multipart(_)
+            | BodyFormat::Protobuf
+            | BodyFormat::Grpc,
+        ) => return true,
+        Hint::Body(BodyFormat::Unknown) | Hint::NotProtobuf | Hint::None => {}
+    }
+    json::looks_like_json(data)
+        || json::jsonp_content(data).is_some()
+        || xml::looks_like_xml(data)
         || form::parse_form(data, Strictness::Guess).is_some()
+        || protobuf::is_grpc_candidate(data)
+        || (*hint != Hint::NotProtobuf && protobuf::is_candidate(data, Declared::No))
+        || protobuf::is_length_prefixed_candidate(data)
         || percent::has_escape(data)
+        || jwt::is_candidate(data)
         || base64_candidate(data).is_some()
         || hex_candidate(data)
-        || compression::codec_of(data).is_some()
+        || compression::magic_of(data).is_some()
 }

@@ -46,7 +46,8 @@ pub struct ProfileValue {
     pub value: String,
 }
 
-/// A `[[location]]` entry: where the phone usually is (matched in a later version).
+/// A `[[location]]` entry: where the phone usually is (see [`crate::Detector`] for how
+/// coordinates are matched).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Location {
     /// Latitude in degrees, −90 to 90.
@@ -151,6 +152,12 @@ pub(crate) enum Shape {
     Uuid,
     /// Phone-number formats.
     Phone,
+    /// A person's name: case variants, and matched Unicode- and case-folded where the data is not
+    /// plain ASCII.
+    Name,
+    /// An SMS text: as listed and with its whitespace collapsed, case variants, any run of
+    /// [`crate::detector::MIN_SMS_PARTIAL_CHARS`] characters of it, and folded like a name.
+    Sms,
 }
 
 impl Profile {
@@ -246,7 +253,7 @@ impl Profile {
                     kind: "contact".into(),
                     label: label.clone(),
                     value: name.clone(),
-                    shape: Shape::Text,
+                    shape: Shape::Name,
                 });
             }
             for phone in &contact.phones {
@@ -263,7 +270,7 @@ impl Profile {
                 kind: "sms".into(),
                 label: format!("sms #{}", i + 1),
                 value: sms.text.clone(),
-                shape: Shape::Text,
+                shape: Shape::Sms,
             });
         }
         let mut seen_kinds: Vec<(&str, usize)> = Vec::new();

@@ -62,8 +62,29 @@ pub(crate) fn imei_problem(value: &str) -> Option<String> {
     None
 }
 
+/// The 15-digit IMEI (with its Luhn check digit) of an IMEI listed with 14, 15 or 16 (IMEISV)
+/// digits, separators ignored; `None` for anything else.
+pub(crate) fn imei_full(value: &str) -> Option<String> {
+    let digits: String = value
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '/' | '.'))
+        .collect();
+    if !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let body = match digits.len() {
+        14..=16 => digits.get(..14)?,
+        _ => return None,
+    };
+    if digits.len() == 15 {
+        return Some(digits);
+    }
+    luhn_check_digit(body).map(|check| format!("{body}{check}"))
+}
+
 /// An IMEI as listed, as bare digits, without its check digit, grouped `AA-BBBBBB-CCCCCC-D` and
-/// `AA BBBBBB CCCCCC D`; a 14-digit IMEI also gets its check digit added.
+/// `AA BBBBBB CCCCCC D`; a 14-digit IMEI also gets its check digit added, and an IMEISV (16
+/// digits) gives its IMEI (the first 14 digits and the check digit).
 pub(crate) fn imei(value: &str) -> Vec<String> {
     let mut forms = vec![value.to_string()];
     let digits: String = value.chars().filter(char::is_ascii_digit).collect();
@@ -75,11 +96,7 @@ pub(crate) fn imei(value: &str) -> Vec<String> {
     {
         return forms; // not all digits: match it only as written
     }
-    let full = match digits.len() {
-        14 => luhn_check_digit(&digits).map(|check| format!("{digits}{check}")),
-        15 => Some(digits.clone()),
-        _ => None,
-    };
+    let full = imei_full(value);
     push_unique(&mut forms, digits);
     if let Some(full) = full {
         push_unique(&mut forms, full.clone());
@@ -190,6 +207,64 @@ pub(crate) fn region_id(region: &str) -> Option<Id> {
     region.trim().to_ascii_uppercase().parse().ok()
 }
 
+/// The forms of a value that are hashed: the value as listed, lower- and upper-cased; for a MAC
+/// also `:`-separated and separator-less, in both cases; for an IMEI its 15 digits; for a phone
+/// number its E.164 form, E.164 without `+` and its national digits. Hashing every textual form
+/// would multiply the automaton for forms that apps rarely hash.
+pub(crate) fn canonical(
+    shape: crate::profile::Shape,
+    value: &str,
+    region: Option<Id>,
+) -> Vec<String> {
+    use crate::profile::Shape;
+    let mut forms = text(value);
+    match shape {
+        Shape::Imei => {
+            if let Some(full) = imei_full(value) {
+                push_unique(&mut forms, full);
+            }
+        }
+        Shape::Mac => {
+            if let Some(octets) = parse_mac(value) {
+                let pairs = octets.map(|o| format!("{o:02x}"));
+                for form in [pairs.join(":"), pairs.concat()] {
+                    push_unique(&mut forms, form.to_uppercase());
+                    push_unique(&mut forms, form);
+                }
+            }
+        }
+        Shape::Phone => {
+            if let Some(number) = parse_phone(value, region) {
+                let e164 = number.format().mode(Mode::E164).to_string();
+                let national = number.format().mode(Mode::National).to_string();
+                let national_digits: String =
+                    national.chars().filter(char::is_ascii_digit).collect();
+                push_unique(&mut forms, e164.trim_start_matches('+').to_string());
+                push_unique(&mut forms, e164);
+                push_unique(&mut forms, national_digits);
+            }
+        }
+        Shape::Text | Shape::Uuid | Shape::Name | Shape::Sms => {}
+    }
+    forms
+}
+
+/// A phone number parsed with its own country code (`+44…`, `0044…`) or else `region`.
+fn parse_phone(value: &str, region: Option<Id>) -> Option<phonenumber::PhoneNumber> {
+    let trimmed = value.trim();
+    let digits: String = trimmed.chars().filter(char::is_ascii_digit).collect();
+    let international = if trimmed.starts_with('+') {
+        Some(format!("+{digits}"))
+    } else {
+        digits.strip_prefix("00").map(|rest| format!("+{rest}"))
+    };
+    match (&international, region) {
+        (Some(intl), _) => phonenumber::parse(None, intl).ok(),
+        (None, Some(region)) => phonenumber::parse(Some(region), trimmed).ok(),
+        (None, None) => None,
+    }
+}
+
 /// A phone number as listed, then in E.164 (`+447700900123`), without `+` (`447700900123`), with
 /// `00` (`00447700900123`), international (`+44 7700 900123`, and with `-`), national
 /// (`07700 900123`, `07700-900123`, `07700900123`) and as the national significant number
@@ -279,6 +354,68 @@ mod tests {
             ]
         );
         assert_eq!(imei("IMEI-X"), ["IMEI-X"]);
+        // An IMEISV gives its IMEI.
+        assert_eq!(
+            imei("3569380356438012"),
+            [
+                "3569380356438012",
+                "356938035643809",
+                "35-693803-564380-9",
+                "35 693803 564380 9",
+                "35693803564380"
+            ]
+        );
+        assert_eq!(
+            imei_full("35-693803-564380-9").as_deref(),
+            Some("356938035643809")
+        );
+        assert_eq!(
+            imei_full("35693803564380").as_deref(),
+            Some("356938035643809")
+        );
+        assert_eq!(
+            imei_full("3569380356438012").as_deref(),
+            Some("356938035643809")
+        );
+        assert_eq!(imei_full("3569380356"), None);
+        assert_eq!(imei_full("35693803564380x"), None);
+    }
+
+    #[test]
+    fn canonical_forms_are_few() {
+        use crate::profile::Shape;
+        assert_eq!(
+            canonical(Shape::Imei, "35693803564380", None),
+            ["35693803564380", "356938035643809"]
+        );
+        assert_eq!(
+            canonical(Shape::Mac, "3C-28-6D-01-23-45", None),
+            [
+                "3C-28-6D-01-23-45",
+                "3c-28-6d-01-23-45",
+                "3C:28:6D:01:23:45",
+                "3c:28:6d:01:23:45",
+                "3C286D012345",
+                "3c286d012345"
+            ]
+        );
+        assert_eq!(
+            canonical(Shape::Phone, "07700 900123", region_id("GB")),
+            [
+                "07700 900123",
+                "447700900123",
+                "+447700900123",
+                "07700900123"
+            ]
+        );
+        assert_eq!(
+            canonical(Shape::Phone, "07700 900123", None),
+            ["07700 900123"]
+        );
+        assert_eq!(
+            canonical(Shape::Uuid, "38400000-8cf0-11bd-b23e-10b96e40000d", None).len(),
+            2
+        );
     }
 
     #[test]

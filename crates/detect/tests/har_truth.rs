@@ -3,28 +3,11 @@
 
 use phonehome_decode::DecodeLimits;
 use phonehome_detect::{detect_message, Detector, Profile};
-use phonehome_model::{Body, Direction, Header, Message, SourceRef, Transport};
+use phonehome_model::{Header, Message, SourceRef, Transport};
+use phonehome_testkit::{request_message, testdata};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
-
-/// The shared test data directory, or `None` (with a message) when it is absent outside CI.
-fn testdata_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("PHONEHOME_TESTDATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata"));
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "test data missing at {}",
-        dir.display()
-    );
-    println!("skipping: no test data at {}", dir.display());
-    None
-}
 
 fn str_field<'a>(v: &'a Value, key: &str) -> &'a str {
     v.get(key).and_then(Value::as_str).unwrap_or("")
@@ -84,20 +67,16 @@ fn har_request(file: &Arc<str>, number: u64, request: &Value) -> Message {
             String::from_utf8_lossy(&h.value).into_owned()
         });
     Message {
-        time: None,
         source: SourceRef::entry(file.clone(), number),
-        direction: Direction::Request,
         transport: Transport {
             http: Some(str_field(request, "httpVersion").to_string()),
             ..Transport::default()
         },
         method: Some(str_field(request, "method").to_string()),
-        url,
         target,
         host: Some(host),
-        status: None,
         headers,
-        body: Body::plain(body),
+        ..request_message(&url, &[], &body)
     }
 }
 
@@ -113,7 +92,7 @@ fn kinds(v: &Value, key: &str) -> BTreeSet<String> {
 
 #[test]
 fn har_captures_match_truth() {
-    let Some(dir) = testdata_dir() else { return };
+    let Some(dir) = testdata() else { return };
     let mut requests = 0;
     for case in ["sim", "nosim"] {
         let case_dir = dir.join("phone-sim").join(case);

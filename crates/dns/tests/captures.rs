@@ -2,31 +2,15 @@
 //! in `external/_reference/main.jsonl`) must come out of our parse.
 
 use phonehome_dns::{looks_like_dns, parse_message, rtype, DnsMessage, DnsTcpStream, RData};
-use phonehome_ingest::{read_capture, CaptureEvent};
-use phonehome_wire::{parse_frame, parse_transport, Transport};
+use phonehome_testkit::read_ip_packets;
+use phonehome_wire::{parse_transport, Transport};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 /// `$PHONEHOME_TESTDATA/external`, or `None` (skip) when the shared data is absent outside CI.
 fn external() -> Option<PathBuf> {
-    let root = std::env::var_os("PHONEHOME_TESTDATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata")
-        });
-    let dir = root.join("external");
-    if dir.join("_reference/main.jsonl").is_file() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "shared test data missing: {}",
-        dir.display()
-    );
-    eprintln!("skipped: shared test data not found at {}", dir.display());
-    None
+    Some(phonehome_testkit::testdata()?.join("external"))
 }
 
 /// Well-known DNS ports: DNS, mDNS, LLMNR.
@@ -54,52 +38,42 @@ type Direction = (IpAddr, u16, IpAddr, u16);
 fn parse_capture(path: &Path) -> Parsed {
     let mut parsed = Parsed::default();
     let mut segments: HashMap<Direction, BTreeMap<u32, Vec<u8>>> = HashMap::new();
-    read_capture(
-        path,
-        Arc::from(path.to_string_lossy().as_ref()),
-        &mut |event| {
-            let CaptureEvent::Frame(frame) = event else {
-                return;
-            };
-            let Ok(ip) = parse_frame(frame.linktype, frame.data) else {
-                return;
-            };
-            // Fragments and snap-length cuts are the flow stage's business (it reassembles).
-            if ip.fragment.is_some() || ip.truncated_by > 0 {
-                parsed.incomplete += 1;
-                return;
-            }
-            match parse_transport(ip.protocol, ip.payload) {
-                Ok(Transport::Udp(udp)) => {
-                    let on_port =
-                        DNS_PORTS.contains(&udp.src_port) || DNS_PORTS.contains(&udp.dst_port);
-                    if !on_port {
-                        parsed.off_port += 1;
-                        if looks_like_dns(udp.payload) {
-                            parsed.sniffed += 1;
-                        } else {
-                            return;
-                        }
-                    }
-                    match parse_message(udp.payload) {
-                        Ok(m) => parsed.messages.push(m),
-                        Err(e) => parsed.errors.push(format!("frame {}: {e}", frame.number)),
-                    }
-                }
-                Ok(Transport::Tcp(tcp)) if tcp.src_port == 53 || tcp.dst_port == 53 => {
-                    if tcp.payload.is_empty() {
+    read_ip_packets(path, &mut |number, ip| {
+        // Fragments and snap-length cuts are the flow stage's business (it reassembles).
+        if ip.fragment.is_some() || ip.truncated_by > 0 {
+            parsed.incomplete += 1;
+            return;
+        }
+        match parse_transport(ip.protocol, ip.payload) {
+            Ok(Transport::Udp(udp)) => {
+                let on_port =
+                    DNS_PORTS.contains(&udp.src_port) || DNS_PORTS.contains(&udp.dst_port);
+                if !on_port {
+                    parsed.off_port += 1;
+                    if looks_like_dns(udp.payload) {
+                        parsed.sniffed += 1;
+                    } else {
                         return;
                     }
-                    let key = (ip.src, tcp.src_port, ip.dst, tcp.dst_port);
-                    segments
-                        .entry(key)
-                        .or_default()
-                        .insert(tcp.seq, tcp.payload.to_vec());
                 }
-                _ => {}
+                match parse_message(udp.payload) {
+                    Ok(m) => parsed.messages.push(m),
+                    Err(e) => parsed.errors.push(format!("frame {number}: {e}")),
+                }
             }
-        },
-    )
+            Ok(Transport::Tcp(tcp)) if tcp.src_port == 53 || tcp.dst_port == 53 => {
+                if tcp.payload.is_empty() {
+                    return;
+                }
+                let key = (ip.src, tcp.src_port, ip.dst, tcp.dst_port);
+                segments
+                    .entry(key)
+                    .or_default()
+                    .insert(tcp.seq, tcp.payload.to_vec());
+            }
+            _ => {}
+        }
+    })
     .unwrap();
     let mut results = Vec::new();
     for direction in segments.values() {

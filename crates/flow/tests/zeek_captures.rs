@@ -15,22 +15,7 @@ use std::path::PathBuf;
 /// `$PHONEHOME_TESTDATA/external/zeek/testing/btest/Traces/http`, or `None` (skip) when the
 /// shared data is absent outside CI.
 fn traces() -> Option<PathBuf> {
-    let root = std::env::var_os("PHONEHOME_TESTDATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata")
-        });
-    let dir = root.join("external/zeek/testing/btest/Traces/http");
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "shared test data missing: {}",
-        dir.display()
-    );
-    eprintln!("skipped: shared test data not found at {}", dir.display());
-    None
+    phonehome_testkit::external("zeek/testing/btest/Traces/http")
 }
 
 /// Reads a legacy pcap file through the whole flow layer.

@@ -6,122 +6,16 @@
 //! literals: malformed status lines, bare CR line ends, NULs around codings, bodies on 1xx/204/304
 //! responses, and lines of CRs in a header section.
 
-use phonehome_flow::{ConnId, ConnInfo, ConnStats, FlowTable, FrameMeta, StreamSink};
-use phonehome_http::{Http1Connection, Http1Event, Http1Limits, HttpResponse};
+mod common;
+
+use common::{gzip, parse_http1 as parse, responses};
+use phonehome_http::{Http1Connection, Http1Event, Http1Limits};
 use phonehome_model::Direction::{self, Request as C, Response as S};
-use phonehome_model::{Limits, WarningCode};
-use std::collections::BTreeMap;
-use std::io::Write;
+use phonehome_testkit::{read_streams, testdata};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 /// The EICAR anti-virus test string, the file every evader response delivers.
 const EICAR: &[u8] = br"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
-
-/// The shared test data folder, or `None` (with a message) when it is absent outside CI.
-fn testdata() -> Option<PathBuf> {
-    let root = std::env::var_os("PHONEHOME_TESTDATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata")
-        });
-    if root.is_dir() {
-        return Some(root);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "test data missing at {}",
-        root.display()
-    );
-    eprintln!(
-        "skipping: no test data at {} (set PHONEHOME_TESTDATA)",
-        root.display()
-    );
-    None
-}
-
-/// What the flow stage delivered for one direction, in order.
-#[derive(Debug, Clone)]
-enum Piece {
-    Data(Direction, Vec<u8>, u64),
-    Gap(Direction, u64, u64),
-    End(Direction, u64),
-}
-
-/// Collects each TCP connection's stream pieces.
-#[derive(Default)]
-struct Collector {
-    conns: BTreeMap<ConnId, Vec<Piece>>,
-}
-
-impl StreamSink for Collector {
-    fn open(&mut self, conn: &ConnInfo) {
-        self.conns.entry(conn.id).or_default();
-    }
-    fn data(&mut self, conn: &ConnInfo, dir: Direction, data: &[u8], frame: FrameMeta) {
-        self.conns
-            .entry(conn.id)
-            .or_default()
-            .push(Piece::Data(dir, data.to_vec(), frame.number));
-    }
-    fn gap(&mut self, conn: &ConnInfo, dir: Direction, missing: u64, frame: FrameMeta) {
-        self.conns
-            .entry(conn.id)
-            .or_default()
-            .push(Piece::Gap(dir, missing, frame.number));
-    }
-    fn datagram(&mut self, _: &ConnInfo, _: Direction, _: &[u8], _: FrameMeta) {}
-    fn end(&mut self, conn: &ConnInfo, dir: Direction, frame: FrameMeta) {
-        self.conns
-            .entry(conn.id)
-            .or_default()
-            .push(Piece::End(dir, frame.number));
-    }
-    fn close(&mut self, _: &ConnInfo, _: &ConnStats) {}
-    fn warning(&mut self, _: WarningCode, _: FrameMeta, _: String) {}
-}
-
-/// Every TCP connection's pieces, through ingest → wire → flow.
-fn connections(path: &Path) -> Vec<Vec<Piece>> {
-    let mut table = FlowTable::new(&Limits::default());
-    let mut sink = Collector::default();
-    let mut last = FrameMeta::default();
-    phonehome_ingest::read_capture(path, Arc::from("capture"), &mut |event| {
-        if let phonehome_ingest::CaptureEvent::Frame(f) = event {
-            let meta = FrameMeta {
-                number: f.number,
-                time: f.time,
-            };
-            last = meta;
-            if let Ok(ip) = phonehome_wire::parse_frame(f.linktype, f.data) {
-                table.packet(meta, ip, &mut sink);
-            }
-        }
-    })
-    .unwrap();
-    table.finish(last, &mut sink);
-    sink.conns.into_values().collect()
-}
-
-/// Runs one connection through [`Http1Connection`]; `chunk` splits every piece of data further
-/// (0: as delivered).
-fn parse(pieces: &[Piece], chunk: usize) -> Vec<Http1Event> {
-    let mut conn = Http1Connection::new(Http1Limits::default());
-    let mut events = Vec::new();
-    for piece in pieces {
-        match piece {
-            Piece::Data(dir, data, frame) if chunk > 0 => {
-                for part in data.chunks(chunk) {
-                    conn.feed(*dir, part, *frame, &mut events);
-                }
-            }
-            Piece::Data(dir, data, frame) => conn.feed(*dir, data, *frame, &mut events),
-            Piece::Gap(dir, len, frame) => conn.gap(*dir, *len, *frame, &mut events),
-            Piece::End(dir, frame) => conn.end(*dir, *frame, &mut events),
-        }
-    }
-    events
-}
 
 /// Whether some response body of `events`, once decoded, holds the EICAR string.
 fn has_eicar(events: &[Http1Event]) -> bool {
@@ -192,7 +86,8 @@ fn evader_eicar_wherever_tshark_finds_it() {
     let mut missed = Vec::new();
     let mut only_ours = Vec::new();
     for (case, tshark) in &cases {
-        let found = connections(&evader_capture(&external, case))
+        let found = read_streams(&evader_capture(&external, case))
+            .tcp_events()
             .iter()
             .any(|c| has_eicar(&parse(c, 0)));
         ours += usize::from(found);
@@ -228,7 +123,7 @@ fn evader_captures_split_alike() {
     let external = root.join("external");
     let mut compared = 0;
     for (case, _) in evader_cases(&external) {
-        for conn in connections(&evader_capture(&external, &case)) {
+        for conn in read_streams(&evader_capture(&external, &case)).tcp_events() {
             let whole = parse(&conn, 0);
             for chunk in [1, 7] {
                 assert_eq!(
@@ -273,16 +168,6 @@ fn run(steps: &[(Direction, &[u8])]) -> Vec<Http1Event> {
     whole
 }
 
-fn responses(events: &[Http1Event]) -> Vec<&HttpResponse> {
-    events
-        .iter()
-        .filter_map(|e| match e {
-            Http1Event::Response(r) => Some(r),
-            _ => None,
-        })
-        .collect()
-}
-
 fn anomalies(events: &[Http1Event]) -> Vec<&str> {
     events
         .iter()
@@ -291,12 +176,6 @@ fn anomalies(events: &[Http1Event]) -> Vec<&str> {
             _ => None,
         })
         .collect()
-}
-
-fn gzip(data: &[u8]) -> Vec<u8> {
-    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    e.write_all(data).unwrap();
-    e.finish().unwrap()
 }
 
 const GET: &[u8] = b"GET /eicar.txt HTTP/1.1\r\nHost: evader.example.com\r\n\r\n";

@@ -8,100 +8,12 @@
 //! [`Http2Connection`] that starts without the preface (tshark's "decode as HTTP/2" captures,
 //! which join connections mid-way).
 
-use phonehome_flow::{ConnId, ConnInfo, ConnStats, FlowTable, FrameMeta, StreamSink};
 use phonehome_http::{
     detect_h2_preface, detect_http1, Http1Connection, Http1Event, Http1Limits, Http2Connection,
     Http2Event, Http2Limits, HttpRequest, HttpResponse,
 };
-use phonehome_model::{Direction, Limits, WarningCode};
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
-
-/// The shared test data folder, or `None` (with a message) when it is absent outside CI.
-fn testdata() -> Option<PathBuf> {
-    let root = std::env::var_os("PHONEHOME_TESTDATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata")
-        });
-    if root.is_dir() {
-        return Some(root);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "test data missing at {}",
-        root.display()
-    );
-    eprintln!(
-        "skipping: no test data at {} (set PHONEHOME_TESTDATA)",
-        root.display()
-    );
-    None
-}
-
-/// What the flow stage delivered for one direction, in order.
-#[derive(Debug, Clone)]
-enum Piece {
-    Data(Direction, Vec<u8>, u64),
-    Gap(Direction, u64, u64),
-    End(Direction, u64),
-}
-
-/// Collects each TCP connection's stream pieces.
-#[derive(Default)]
-struct Collector {
-    conns: BTreeMap<ConnId, Vec<Piece>>,
-}
-
-impl StreamSink for Collector {
-    fn open(&mut self, conn: &ConnInfo) {
-        self.conns.entry(conn.id).or_default();
-    }
-    fn data(&mut self, conn: &ConnInfo, dir: Direction, data: &[u8], frame: FrameMeta) {
-        self.conns
-            .entry(conn.id)
-            .or_default()
-            .push(Piece::Data(dir, data.to_vec(), frame.number));
-    }
-    fn gap(&mut self, conn: &ConnInfo, dir: Direction, missing: u64, frame: FrameMeta) {
-        self.conns
-            .entry(conn.id)
-            .or_default()
-            .push(Piece::Gap(dir, missing, frame.number));
-    }
-    fn datagram(&mut self, _: &ConnInfo, _: Direction, _: &[u8], _: FrameMeta) {}
-    fn end(&mut self, conn: &ConnInfo, dir: Direction, frame: FrameMeta) {
-        self.conns
-            .entry(conn.id)
-            .or_default()
-            .push(Piece::End(dir, frame.number));
-    }
-    fn close(&mut self, _: &ConnInfo, _: &ConnStats) {}
-    fn warning(&mut self, _: WarningCode, _: FrameMeta, _: String) {}
-}
-
-/// Every TCP connection's pieces, through ingest → wire → flow.
-fn connections(path: &Path) -> Vec<Vec<Piece>> {
-    let mut table = FlowTable::new(&Limits::default());
-    let mut sink = Collector::default();
-    let mut last = FrameMeta::default();
-    phonehome_ingest::read_capture(path, Arc::from("capture"), &mut |event| {
-        if let phonehome_ingest::CaptureEvent::Frame(f) = event {
-            let meta = FrameMeta {
-                number: f.number,
-                time: f.time,
-            };
-            last = meta;
-            if let Ok(ip) = phonehome_wire::parse_frame(f.linktype, f.data) {
-                table.packet(meta, ip, &mut sink);
-            }
-        }
-    })
-    .unwrap();
-    table.finish(last, &mut sink);
-    sink.conns.into_values().collect()
-}
+use phonehome_model::Direction;
+use phonehome_testkit::{external, read_streams, StreamEvent as Piece};
 
 /// What one connection gave.
 #[derive(Debug, Default)]
@@ -305,17 +217,14 @@ const CAPTURES: &[&str] = &[
     "wireshark/test/captures/packet-h2-14_headers.pcapng",
 ];
 
-/// Reads a capture's connections, or `None` (skip) when the test data is absent.
+/// Reads a capture's connections (through ingest → wire → flow), or `None` (skip) when the test
+/// data is absent.
 fn capture(rel: &str) -> Option<Vec<Vec<Piece>>> {
-    let root = testdata()?;
-    Some(connections(&root.join("external").join(rel)))
+    Some(read_streams(&external(rel)?).tcp_events())
 }
 
 fn reference(rel: &str) -> String {
-    let root = testdata().unwrap();
-    let path = root
-        .join("external/_reference")
-        .join(format!("{rel}.requests.txt"));
+    let path = external(format!("_reference/{rel}.requests.txt")).unwrap();
     std::fs::read_to_string(path).unwrap()
 }
 

@@ -4,11 +4,12 @@
 //! HPACK encoder (dynamic table, Huffman, table size updates), CONTINUATION for large header
 //! blocks, flow-controlled DATA, trailers and server push.
 
+mod common;
+
 use bytes::Bytes;
-use flate2::write::GzEncoder;
+use common::gzip;
 use phonehome_http::{Http2Connection, Http2Event, Http2Limits, HttpRequest, HttpResponse};
 use phonehome_model::Direction;
-use std::io::Write;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
@@ -63,12 +64,6 @@ struct Seen {
     path: String,
     headers: Vec<(String, Vec<u8>)>,
     body: Vec<u8>,
-}
-
-fn gzip(data: &[u8]) -> Vec<u8> {
-    let mut e = GzEncoder::new(Vec::new(), flate2::Compression::default());
-    e.write_all(data).unwrap();
-    e.finish().unwrap()
 }
 
 /// The body every response sends, before gzip.

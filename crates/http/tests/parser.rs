@@ -1,7 +1,10 @@
 //! HTTP/1.x parser behaviour on byte-literal conversations.
 
+mod common;
+
+use common::{gzip, requests, responses};
 use phonehome_compress::DecompressLimits;
-use phonehome_http::{Http1Connection, Http1Event, Http1Limits, HttpRequest, HttpResponse};
+use phonehome_http::{Http1Connection, Http1Event, Http1Limits};
 use phonehome_model::Direction::{self, Request as C, Response as S};
 use std::io::Write;
 
@@ -53,32 +56,6 @@ fn run(steps: &[Step<'_>]) -> Vec<Http1Event> {
     run_with(steps, &Http1Limits::default())
 }
 
-fn requests(events: &[Http1Event]) -> Vec<&HttpRequest> {
-    events
-        .iter()
-        .filter_map(|e| {
-            if let Http1Event::Request(r) = e {
-                Some(r)
-            } else {
-                None
-            }
-        })
-        .collect()
-}
-
-fn responses(events: &[Http1Event]) -> Vec<&HttpResponse> {
-    events
-        .iter()
-        .filter_map(|e| {
-            if let Http1Event::Response(r) = e {
-                Some(r)
-            } else {
-                None
-            }
-        })
-        .collect()
-}
-
 fn problems(events: &[Http1Event]) -> Vec<String> {
     events
         .iter()
@@ -95,12 +72,6 @@ fn header<'a>(headers: &'a [phonehome_model::Header], name: &str) -> Option<&'a 
         .iter()
         .find(|h| h.name.eq_ignore_ascii_case(name))
         .map(|h| h.value.as_slice())
-}
-
-fn gzip(data: &[u8]) -> Vec<u8> {
-    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    e.write_all(data).unwrap();
-    e.finish().unwrap()
 }
 
 #[test]

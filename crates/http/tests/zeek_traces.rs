@@ -1,183 +1,30 @@
 //! Real HTTP/1.x traffic: Zeek's single-connection HTTP traces, checked against what tshark
 //! (`_reference/.../<file>.requests.txt`) and Zeek (`Baseline/.../http.log`) saw in them.
 //!
-//! The flow stage is another crate, so this test extracts the two byte streams itself: it reads the
-//! pcap with `pcap-parser`, slices Ethernet/IP/TCP with `etherparse`, and feeds payloads in sequence
-//! order (retransmitted bytes dropped, holes reported with `gap`).
+//! The captures are read by the pipeline's own earlier stages (`phonehome-ingest` →
+//! `phonehome-wire` → `phonehome-flow`, via `phonehome_testkit::read_streams`), and each TCP
+//! connection's stream events are fed to [`Http1Connection`].
 
-use etherparse::{NetSlice, SlicedPacket, TransportSlice};
-use pcap_parser::data::PacketData;
-use phonehome_http::{Http1Connection, Http1Event, Http1Limits, HttpRequest, HttpResponse};
+mod common;
+
+use common::{parse_http1, requests, responses};
+use phonehome_http::{Http1Event, HttpRequest};
 use phonehome_model::Direction;
-use std::net::IpAddr;
-use std::path::PathBuf;
+use phonehome_testkit::{read_streams, testdata};
+use std::path::{Path, PathBuf};
 
-/// The shared test data folder, or `None` (with a message) when it is absent outside CI.
-fn testdata() -> Option<PathBuf> {
-    let root = std::env::var_os("PHONEHOME_TESTDATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata")
-        });
-    if root.is_dir() {
-        return Some(root);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "test data missing at {}",
-        root.display()
-    );
-    eprintln!(
-        "skipping: no test data at {} (set PHONEHOME_TESTDATA)",
-        root.display()
-    );
-    None
-}
-
-type Endpoint = (IpAddr, u16);
-
-/// One direction of a connection being rebuilt.
-#[derive(Default)]
-struct DirState {
-    next_seq: Option<u32>,
-    ended: bool,
-}
-
-/// Feeds one TCP segment of `dir` to the parser, in sequence order.
-#[allow(clippy::too_many_arguments)]
-fn feed_segment(
-    conn: &mut Http1Connection,
-    st: &mut DirState,
-    dir: Direction,
-    seq: u32,
-    syn: bool,
-    payload: &[u8],
-    frame: u64,
-    out: &mut Vec<Http1Event>,
-) {
-    let seq = if syn { seq.wrapping_add(1) } else { seq };
-    let next = *st.next_seq.get_or_insert(seq);
-    if payload.is_empty() {
-        return;
-    }
-    let ahead = seq.wrapping_sub(next) as i32;
-    let data = if ahead > 0 {
-        conn.gap(dir, ahead as u64, frame, out);
-        payload
-    } else {
-        let skip = (-(ahead as i64)) as usize;
-        if skip >= payload.len() {
-            return; // retransmission of bytes already fed
-        }
-        &payload[skip..]
-    };
-    conn.feed(dir, data, frame, out);
-    st.next_seq = Some(seq.wrapping_add(payload.len() as u32));
-}
-
-/// A TCP connection being rebuilt: client and server endpoints, the parser, both directions.
-struct Conn {
-    client: Endpoint,
-    parser: Http1Connection,
-    c2s: DirState,
-    s2c: DirState,
-    events: Vec<Http1Event>,
-}
-
-/// Parses every TCP connection in the pcap `file`; returns each connection's events, in the order
-/// the connections started.
-fn parse_trace_connections(file: &std::path::Path) -> Vec<Vec<Http1Event>> {
-    let bytes = std::fs::read(file).unwrap();
-    let (_, capture) = pcap_parser::parse_pcap(&bytes).unwrap();
-    let linktype = capture.header.network;
-    let mut conns: Vec<Conn> = Vec::new();
-    let mut last_frame = 0;
-    for (i, block) in capture.blocks.iter().enumerate() {
-        let frame = i as u64 + 1;
-        last_frame = frame;
-        let sliced =
-            match pcap_parser::data::get_packetdata(block.data, linktype, block.caplen as usize) {
-                Some(PacketData::L2(eth)) => SlicedPacket::from_ethernet(eth),
-                Some(PacketData::L3(_, ip)) => SlicedPacket::from_ip(ip),
-                _ => continue,
-            };
-        let Ok(packet) = sliced else { continue };
-        let (src, dst) = match &packet.net {
-            Some(NetSlice::Ipv4(ip)) => (
-                IpAddr::V4(ip.header().source_addr()),
-                IpAddr::V4(ip.header().destination_addr()),
-            ),
-            Some(NetSlice::Ipv6(ip)) => (
-                IpAddr::V6(ip.header().source_addr()),
-                IpAddr::V6(ip.header().destination_addr()),
-            ),
-            _ => continue,
-        };
-        let Some(TransportSlice::Tcp(tcp)) = &packet.transport else {
-            continue;
-        };
-        let from = (src, tcp.source_port());
-        let to = (dst, tcp.destination_port());
-        let idx = match conns
-            .iter()
-            .position(|c| c.client == from || c.client == to)
-        {
-            Some(i) => i,
-            None => {
-                // The client sent the SYN; without one, it is the side with the higher port.
-                let client = if tcp.syn() && tcp.ack() {
-                    to
-                } else if tcp.syn() || from.1 > to.1 {
-                    from
-                } else {
-                    to
-                };
-                conns.push(Conn {
-                    client,
-                    parser: Http1Connection::new(Http1Limits::default()),
-                    c2s: DirState::default(),
-                    s2c: DirState::default(),
-                    events: Vec::new(),
-                });
-                conns.len() - 1
-            }
-        };
-        let conn = &mut conns[idx];
-        let (dir, st) = if from == conn.client {
-            (Direction::Request, &mut conn.c2s)
-        } else {
-            (Direction::Response, &mut conn.s2c)
-        };
-        feed_segment(
-            &mut conn.parser,
-            st,
-            dir,
-            tcp.sequence_number(),
-            tcp.syn(),
-            tcp.payload(),
-            frame,
-            &mut conn.events,
-        );
-        if (tcp.fin() || tcp.rst()) && !st.ended {
-            st.ended = true;
-            conn.parser.end(dir, frame, &mut conn.events);
-        }
-    }
-    conns
-        .into_iter()
-        .map(|mut c| {
-            for (dir, st) in [(Direction::Request, &c.c2s), (Direction::Response, &c.s2c)] {
-                if !st.ended {
-                    c.parser.end(dir, last_frame, &mut c.events);
-                }
-            }
-            c.events
-        })
+/// Parses every TCP connection in the capture `file` (read by the pipeline's own earlier stages);
+/// returns each connection's events, in the order the connections started.
+fn parse_trace_connections(file: &Path) -> Vec<Vec<Http1Event>> {
+    read_streams(file)
+        .tcp_events()
+        .iter()
+        .map(|pieces| parse_http1(pieces, 0))
         .collect()
 }
 
 /// Parses the pcap `file`, which holds a single TCP connection.
-fn parse_trace(file: &std::path::Path) -> Vec<Http1Event> {
+fn parse_trace(file: &Path) -> Vec<Http1Event> {
     let mut conns = parse_trace_connections(file);
     assert_eq!(
         conns.len(),
@@ -189,32 +36,6 @@ fn parse_trace(file: &std::path::Path) -> Vec<Http1Event> {
     conns.remove(0)
 }
 
-fn requests(events: &[Http1Event]) -> Vec<&HttpRequest> {
-    events
-        .iter()
-        .filter_map(|e| {
-            if let Http1Event::Request(r) = e {
-                Some(r)
-            } else {
-                None
-            }
-        })
-        .collect()
-}
-
-fn responses(events: &[Http1Event]) -> Vec<&HttpResponse> {
-    events
-        .iter()
-        .filter_map(|e| {
-            if let Http1Event::Response(r) = e {
-                Some(r)
-            } else {
-                None
-            }
-        })
-        .collect()
-}
-
 fn host(r: &HttpRequest) -> String {
     r.headers
         .iter()
@@ -224,7 +45,7 @@ fn host(r: &HttpRequest) -> String {
 }
 
 /// tshark's `frame|method|host|uri` lines for the HTTP/1.x requests of `file`.
-fn tshark_requests(root: &std::path::Path, file: &str) -> Vec<String> {
+fn tshark_requests(root: &Path, file: &str) -> Vec<String> {
     let path = root
         .join("external/_reference/zeek/testing/btest/Traces/http")
         .join(format!("{file}.requests.txt"));
@@ -240,7 +61,7 @@ fn tshark_requests(root: &std::path::Path, file: &str) -> Vec<String> {
 
 /// Zeek's http.log rows for a baseline: (method, host, uri, version, request_body_len,
 /// response_body_len, status_code).
-fn zeek_rows(root: &std::path::Path, baseline: &str) -> Vec<Vec<String>> {
+fn zeek_rows(root: &Path, baseline: &str) -> Vec<Vec<String>> {
     let path = root
         .join("external/zeek/testing/btest/Baseline")
         .join(format!("scripts.base.protocols.http.{baseline}"))
@@ -506,55 +327,9 @@ fn every_split_of_a_real_trace_agrees() {
     let file = root.join("external/zeek/testing/btest/Traces/http/pipelined-requests.pcap");
     let whole = parse_trace(&file);
     // Re-run with each direction's stream fed a byte at a time (same frames, same order).
-    let bytes = std::fs::read(&file).unwrap();
-    let (_, capture) = pcap_parser::parse_pcap(&bytes).unwrap();
-    let mut conn = Http1Connection::new(Http1Limits::default());
-    let mut out = Vec::new();
-    let mut client_port = None;
-    let mut seqs: [Option<u32>; 2] = [None, None];
-    let mut fins = [false, false];
-    let n = capture.blocks.len() as u64;
-    for (i, block) in capture.blocks.iter().enumerate() {
-        let frame = i as u64 + 1;
-        let Ok(packet) = SlicedPacket::from_ethernet(block.data) else {
-            continue;
-        };
-        let Some(TransportSlice::Tcp(tcp)) = &packet.transport else {
-            continue;
-        };
-        let cp = *client_port.get_or_insert(tcp.source_port());
-        let (dir, k) = if tcp.source_port() == cp {
-            (Direction::Request, 0)
-        } else {
-            (Direction::Response, 1)
-        };
-        let seq = if tcp.syn() {
-            tcp.sequence_number().wrapping_add(1)
-        } else {
-            tcp.sequence_number()
-        };
-        let next = *seqs[k].get_or_insert(seq);
-        let payload = tcp.payload();
-        let skip = next.wrapping_sub(seq) as i32;
-        if !payload.is_empty() && skip >= 0 && (skip as usize) < payload.len() {
-            for b in &payload[skip as usize..] {
-                conn.feed(dir, std::slice::from_ref(b), frame, &mut out);
-            }
-            seqs[k] = Some(seq.wrapping_add(payload.len() as u32));
-        }
-        if tcp.fin() && !fins[k] {
-            fins[k] = true;
-            conn.end(dir, frame, &mut out);
-        }
-    }
-    for (k, dir) in [Direction::Request, Direction::Response]
-        .into_iter()
-        .enumerate()
-    {
-        if !fins[k] {
-            conn.end(dir, n, &mut out);
-        }
-    }
+    let conns = read_streams(&file).tcp_events();
+    assert_eq!(conns.len(), 1);
+    let out = parse_http1(&conns[0], 1);
     assert_eq!(whole, out);
     assert_eq!(requests(&out).len(), 5);
 }

@@ -74,7 +74,7 @@ fn as_counts(v: &serde_json::Value) -> BTreeMap<String, u64> {
 
 #[test]
 fn mitmproxy_reference_har_files() {
-    let Some(root) = shared_data::root() else {
+    let Some(root) = phonehome_testkit::testdata() else {
         return;
     };
     let external = root.join("external");
@@ -149,7 +149,7 @@ fn mitmproxy_reference_har_files() {
 
 #[test]
 fn mitmproxy_har_conversions_have_the_same_requests() {
-    let Some(root) = shared_data::root() else {
+    let Some(root) = phonehome_testkit::testdata() else {
         return;
     };
     let dir = root.join("external/mitmproxy/test/mitmproxy/data/har_files");
@@ -217,7 +217,7 @@ fn mitmproxy_har_conversions_have_the_same_requests() {
 
 #[test]
 fn phone_hars_match_their_truth_files() {
-    let Some(root) = shared_data::root() else {
+    let Some(root) = phonehome_testkit::testdata() else {
         return;
     };
     let mut n = 0;

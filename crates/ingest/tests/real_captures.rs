@@ -116,7 +116,7 @@ fn independent_frames(bytes: &[u8], format: Format) -> Vec<(u32, Vec<u8>)> {
 
 #[test]
 fn every_external_capture_matches_tshark_frame_counts() {
-    let Some(root) = shared_data::root() else {
+    let Some(root) = phonehome_testkit::testdata() else {
         return;
     };
     let external = root.join("external");
@@ -205,7 +205,7 @@ fn every_external_capture_matches_tshark_frame_counts() {
 
 #[test]
 fn decryption_secrets_blocks_are_delivered() {
-    let Some(root) = shared_data::root() else {
+    let Some(root) = phonehome_testkit::testdata() else {
         return;
     };
     let path = root.join("external/wireshark/test/captures/tls12-dsb.pcapng");
@@ -241,7 +241,7 @@ fn decryption_secrets_blocks_are_delivered() {
 
 #[test]
 fn phone_captures_read_cleanly() {
-    let Some(root) = shared_data::root() else {
+    let Some(root) = phonehome_testkit::testdata() else {
         return;
     };
     let mut n = 0;

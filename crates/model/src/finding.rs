@@ -2,6 +2,7 @@
 
 use crate::{Direction, SourceRef};
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// How a finding was matched.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -10,6 +11,9 @@ use serde::Serialize;
 pub enum MatchKind {
     /// A value listed in the device profile.
     Known,
+    /// Something shaped like personal data that the profile does not list (an IMEI-shaped number,
+    /// a value under a telling key, an app list, a media upload…), with a `reason`.
+    Pattern,
 }
 
 /// The transport part of a finding.
@@ -45,7 +49,7 @@ pub struct Destination {
 }
 
 /// One piece of personal data seen in a message. The JSON field order is part of the contract.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Finding {
     /// Always `"finding"` in JSON Lines.
     #[serde(rename = "type")]
@@ -67,10 +71,26 @@ pub struct Finding {
     pub confidence: String,
     /// How many times this value was found at this destination and place.
     pub count: u64,
+    /// Why a `pattern` finding was reported (absent for `known`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Extra facts about the match (media type and size, app-list count…), when any.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub details: BTreeMap<String, String>,
+    /// For coordinates: decimals of the pair that was sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decimals: Option<u32>,
+    /// For coordinates: the uncertainty those decimals leave, in metres.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub precision_m: Option<f64>,
     /// Request or response.
     pub direction: Direction,
     /// Time of the first occurrence.
     pub time: Option<String>,
+    /// Time of the first occurrence (same as `time`).
+    pub first_time: Option<String>,
+    /// Time of the last occurrence.
+    pub last_time: Option<String>,
     /// Host as sent by the client.
     pub host: Option<String>,
     /// Request method.

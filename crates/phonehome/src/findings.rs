@@ -44,6 +44,9 @@ impl FindingSet {
         if let Some(&i) = self.index.get(&key) {
             if let Some(f) = self.findings.get_mut(i) {
                 f.count += 1;
+                if let Some(t) = msg.time {
+                    f.last_time = Some(t.to_rfc3339());
+                }
             }
             return true;
         }
@@ -52,18 +55,34 @@ impl FindingSet {
             return false;
         }
         let t = &msg.transport;
+        let pattern = hit.hit.pattern;
+        let (match_kind, confidence, reason, details) = match pattern {
+            Some(p) => (MatchKind::Pattern, p.confidence, Some(p.reason), p.details),
+            None => (
+                MatchKind::Known,
+                "high".to_owned(),
+                None,
+                Default::default(),
+            ),
+        };
         let finding = Finding {
             record_type: "finding",
             kind: hit.hit.kind,
-            match_kind: MatchKind::Known,
+            match_kind,
             label: hit.hit.label,
             value: hit.hit.value,
             form: hit.hit.form,
             preimage: hit.hit.preimage,
-            confidence: "high".to_owned(),
+            confidence,
             count: 1,
+            reason,
+            details,
+            decimals: hit.hit.decimals,
+            precision_m: hit.hit.precision_m.map(|m| (m * 100.0).round() / 100.0),
             direction: msg.direction,
             time: msg.time.map(|t| t.to_rfc3339()),
+            first_time: msg.time.map(|t| t.to_rfc3339()),
+            last_time: msg.time.map(|t| t.to_rfc3339()),
             host: msg.host.clone(),
             method: msg.method.clone(),
             url: msg.url.clone(),

@@ -82,7 +82,11 @@ impl Analyzer {
     /// An analyzer for `options`; builds the detector's automaton once.
     pub fn new(options: Options) -> Self {
         let keylog = Arc::new(options.keylog.clone());
-        let detector = options.profile.as_ref().map(Detector::new);
+        // Without a profile there are no known values, but identifiers nobody listed are still
+        // looked for.
+        let detector = Some(Detector::new(
+            options.profile.as_ref().unwrap_or(&Profile::default()),
+        ));
         let decode_limits = DecodeLimits::from_limits(&options.limits);
         let summary = Summary {
             tool: format!("phonehome {}", env!("CARGO_PKG_VERSION")),

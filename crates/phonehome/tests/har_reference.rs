@@ -27,7 +27,7 @@ fn collect_requests(file: &Path) -> Vec<String> {
 
 #[test]
 fn mitmproxy_reference_har_files() {
-    let Some(data) = common::testdata() else {
+    let Some(data) = phonehome_testkit::testdata() else {
         return;
     };
     let external = data.join("external");
@@ -98,7 +98,7 @@ fn mitmproxy_reference_har_files() {
 
 #[test]
 fn mitmproxy_har_files_match_their_expected_flows() {
-    let Some(data) = common::testdata() else {
+    let Some(data) = phonehome_testkit::testdata() else {
         return;
     };
     let dir = data.join("external/mitmproxy/test/mitmproxy/data/har_files");

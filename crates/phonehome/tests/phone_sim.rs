@@ -39,7 +39,8 @@ fn truth(path: &Path) -> Vec<Truth> {
         .collect()
 }
 
-/// The profile values of each kind (for contact: names and numbers; for sms: texts).
+/// The profile values of each kind (for contact: names and numbers; for sms: texts; for location:
+/// `lat,lon` of the profile point).
 fn profile_values(profile: &Path) -> Vec<(String, String)> {
     let v: toml::Value =
         toml::from_str(&std::fs::read_to_string(profile).expect("profile")).expect("toml");
@@ -69,6 +70,17 @@ fn profile_values(profile: &Path) -> Vec<(String, String)> {
             }
         }
     }
+    for l in v
+        .get("location")
+        .and_then(|c| c.as_array())
+        .into_iter()
+        .flatten()
+    {
+        let coord = |k: &str| l.get(k).and_then(|x| x.as_float());
+        if let (Some(lat), Some(lon)) = (coord("lat"), coord("lon")) {
+            out.push(("location".into(), format!("{lat},{lon}")));
+        }
+    }
     for s in v
         .get("sms")
         .and_then(|c| c.as_array())
@@ -85,9 +97,6 @@ fn profile_values(profile: &Path) -> Vec<(String, String)> {
 fn check(dir: &Path, input: &str, truth_file: &str, only_transport: Option<&str>) -> usize {
     check_with(dir, input, truth_file, only_transport, KeyLog::new())
 }
-
-/// Kinds matched by the detection issue (coordinates within a radius or rounded), not yet here.
-const NOT_YET_DETECTED: &[&str] = &["location"];
 
 fn check_with(
     dir: &Path,
@@ -124,7 +133,7 @@ fn check_with(
     for t in &truth {
         let in_scope = only_transport.is_none_or(|tr| t.transport == tr);
         for kind in &t.expect {
-            if !in_scope || NOT_YET_DETECTED.contains(&kind.as_str()) {
+            if !in_scope {
                 continue;
             }
             cases += 1;
@@ -174,7 +183,7 @@ fn check_with(
 
 #[test]
 fn har_truth_is_found_exactly() {
-    let Some(data) = common::testdata() else {
+    let Some(data) = phonehome_testkit::testdata() else {
         return;
     };
     let mut cases = 0;
@@ -192,7 +201,7 @@ fn har_truth_is_found_exactly() {
 
 #[test]
 fn plaintext_pcapng_truth_is_found_without_keys() {
-    let Some(data) = common::testdata() else {
+    let Some(data) = phonehome_testkit::testdata() else {
         return;
     };
     let mut cases = 0;
@@ -210,7 +219,7 @@ fn plaintext_pcapng_truth_is_found_without_keys() {
 
 #[test]
 fn every_flow_of_the_phone_capture_is_accounted_for() {
-    let Some(data) = common::testdata() else {
+    let Some(data) = phonehome_testkit::testdata() else {
         return;
     };
     let dir = data.join("phone-sim/sim");
@@ -252,7 +261,7 @@ fn keys_of(dir: &Path) -> KeyLog {
 
 #[test]
 fn pcapng_truth_is_found_with_the_key_log() {
-    let Some(data) = common::testdata() else {
+    let Some(data) = phonehome_testkit::testdata() else {
         return;
     };
     let mut cases = 0;
@@ -268,7 +277,7 @@ fn pcapng_truth_is_found_with_the_key_log() {
 
 #[test]
 fn sessions_missing_from_the_key_log_are_no_key_and_the_rest_is_read() {
-    let Some(data) = common::testdata() else {
+    let Some(data) = phonehome_testkit::testdata() else {
         return;
     };
     let dir = data.join("phone-sim/sim");

@@ -140,7 +140,7 @@ fn keylog(paths: &[&Path]) -> KeyLog {
 
 #[test]
 fn every_reference_capture_gives_tsharks_requests() {
-    let Some(data) = common::testdata() else {
+    let Some(data) = phonehome_testkit::testdata() else {
         return;
     };
     let external = data.join("external");
@@ -205,7 +205,7 @@ fn every_reference_capture_gives_tsharks_requests() {
 
 #[test]
 fn nosecrets_controls_decrypt_nothing_and_account_for_every_tls_flow() {
-    let Some(data) = common::testdata() else {
+    let Some(data) = phonehome_testkit::testdata() else {
         return;
     };
     let dir = data.join("external/_derived/wireshark/test/captures");
@@ -245,7 +245,7 @@ fn nosecrets_controls_decrypt_nothing_and_account_for_every_tls_flow() {
 
 #[test]
 fn http_evader_captures_decode_eicar_wherever_tshark_does() {
-    let Some(data) = common::testdata() else {
+    let Some(data) = phonehome_testkit::testdata() else {
         return;
     };
     let external = data.join("external");
@@ -291,7 +291,7 @@ fn memchr_find(hay: &[u8], needle: &[u8]) -> bool {
 
 #[test]
 fn quic_initials_give_their_snis_without_keys() {
-    let Some(data) = common::testdata() else {
+    let Some(data) = phonehome_testkit::testdata() else {
         return;
     };
     let external = data.join("external");

@@ -27,7 +27,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
 
 #[test]
 fn every_shared_capture_is_read() {
-    let Some(data) = common::testdata() else {
+    let Some(data) = phonehome_testkit::testdata() else {
         return;
     };
     let mut files = Vec::new();

@@ -38,11 +38,8 @@ fn sample_leaks_are_found_exactly() {
         .filter(|f| f.match_kind == MatchKind::Known)
         .map(|f| (f.host.clone().unwrap_or_default(), f.kind.clone()))
         .collect();
-    // Coordinates are matched by the detection issue (radius and rounding); until then `location`
-    // is the one expectation of the sample that is not looked for.
     let want: BTreeSet<(String, String)> = phonehome_synth::scenario::sample_expectations()
         .into_iter()
-        .filter(|(_, k)| *k != "location")
         .map(|(h, k)| (h.to_owned(), k.to_owned()))
         .collect();
     assert_eq!(found, want);
@@ -93,7 +90,6 @@ fn known_pairs(got: &common::Collected) -> BTreeSet<(String, String)> {
 fn tls_expectations() -> BTreeSet<(String, String)> {
     phonehome_synth::scenario::tls_sample_expectations()
         .into_iter()
-        .filter(|(_, k)| *k != "location")
         .map(|(h, k)| (h.to_owned(), k.to_owned()))
         .collect()
 }

@@ -56,7 +56,7 @@ fn reference(path: &Path) -> Vec<(u64, String, String, String)> {
 
 #[test]
 fn zeek_http_traces_match_tshark() {
-    let Some(data) = common::testdata() else {
+    let Some(data) = phonehome_testkit::testdata() else {
         return;
     };
     let traces = data.join("external/zeek/testing/btest/Traces/http");

@@ -1,32 +1,16 @@
 //! Real QUIC captures without keys: the server names recovered from the client Initial packets
 //! must be exactly those tshark found (`external/_reference/main.jsonl`, `tls_sni`).
 
-use phonehome_ingest::{read_capture, CaptureEvent};
 use phonehome_quic::{looks_like_quic, version, QuicFlow};
-use phonehome_wire::{parse_frame, parse_transport, Transport};
+use phonehome_testkit::read_ip_packets;
+use phonehome_wire::{parse_transport, Transport};
 use std::collections::{BTreeSet, HashMap};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 /// `$PHONEHOME_TESTDATA/external`, or `None` (skip) when the shared data is absent outside CI.
 fn external() -> Option<PathBuf> {
-    let root = std::env::var_os("PHONEHOME_TESTDATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata")
-        });
-    let dir = root.join("external");
-    if dir.join("_reference/main.jsonl").is_file() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "shared test data missing: {}",
-        dir.display()
-    );
-    eprintln!("skipped: shared test data not found at {}", dir.display());
-    None
+    Some(phonehome_testkit::testdata()?.join("external"))
 }
 
 /// The QUIC captures without keys in the shared data.
@@ -57,36 +41,26 @@ struct Seen {
 fn read_quic(path: &Path) -> Seen {
     let mut flows: HashMap<(Endpoint, Endpoint), QuicFlow> = HashMap::new();
     let mut seen = Seen::default();
-    read_capture(
-        path,
-        Arc::from(path.to_string_lossy().as_ref()),
-        &mut |event| {
-            let CaptureEvent::Frame(frame) = event else {
-                return;
-            };
-            let Ok(ip) = parse_frame(frame.linktype, frame.data) else {
-                return;
-            };
-            let Ok(Transport::Udp(udp)) = parse_transport(ip.protocol, ip.payload) else {
-                return;
-            };
-            let src = (ip.src, udp.src_port);
-            let dst = (ip.dst, udp.dst_port);
-            let (key, from_client) = if flows.contains_key(&(src, dst)) {
-                ((src, dst), true)
-            } else if flows.contains_key(&(dst, src)) {
-                ((dst, src), false)
-            } else if looks_like_quic(udp.payload) {
-                ((src, dst), true)
-            } else {
-                return;
-            };
-            let flow = flows.entry(key).or_default();
-            if let Some(hello) = flow.datagram(udp.payload, from_client) {
-                seen.hellos.push((hello.sni, hello.alpn, flow.version()));
-            }
-        },
-    )
+    read_ip_packets(path, &mut |_, ip| {
+        let Ok(Transport::Udp(udp)) = parse_transport(ip.protocol, ip.payload) else {
+            return;
+        };
+        let src = (ip.src, udp.src_port);
+        let dst = (ip.dst, udp.dst_port);
+        let (key, from_client) = if flows.contains_key(&(src, dst)) {
+            ((src, dst), true)
+        } else if flows.contains_key(&(dst, src)) {
+            ((dst, src), false)
+        } else if looks_like_quic(udp.payload) {
+            ((src, dst), true)
+        } else {
+            return;
+        };
+        let flow = flows.entry(key).or_default();
+        if let Some(hello) = flow.datagram(udp.payload, from_client) {
+            seen.hellos.push((hello.sni, hello.alpn, flow.version()));
+        }
+    })
     .unwrap();
     seen.flows = flows.len();
     seen
@@ -210,13 +184,7 @@ fn looks_like_quic_only_in_quic_captures() {
     for file in &files {
         let path = external.join(file);
         let mut flow = QuicFlow::new();
-        let _ = read_capture(&path, Arc::from(file.as_str()), &mut |event| {
-            let CaptureEvent::Frame(frame) = event else {
-                return;
-            };
-            let Ok(ip) = parse_frame(frame.linktype, frame.data) else {
-                return;
-            };
+        let _ = read_ip_packets(&path, &mut |_, ip| {
             let Ok(Transport::Udp(d)) = parse_transport(ip.protocol, ip.payload) else {
                 return;
             };

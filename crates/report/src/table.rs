@@ -154,7 +154,8 @@ impl<W: Write> Report for Table<W> {
 
             let mut g = self.grid();
             g.set_header(vec![
-                "kind", "label", "form", "host", "request", "where", "chain", "count", "source",
+                "kind", "match", "label", "form", "host", "request", "where", "chain", "count",
+                "source",
             ]);
             for f in findings {
                 let source = match (f.source.frame, f.source.entry) {
@@ -163,8 +164,13 @@ impl<W: Write> Report for Table<W> {
                     _ => f.source.file.to_string(),
                 };
                 let request = format!("{} {}", f.method.as_deref().unwrap_or("?"), f.url);
+                let matched = match f.match_kind {
+                    phonehome_model::MatchKind::Known => "known".to_owned(),
+                    _ => format!("pattern ({})", f.confidence),
+                };
                 g.add_row(vec![
                     escape_terminal(&f.kind),
+                    matched,
                     escape_terminal(&f.label),
                     escape_terminal(&f.form),
                     escape_terminal(f.host.as_deref().unwrap_or("")),
@@ -241,8 +247,14 @@ mod tests {
             preimage: "v".into(),
             confidence: "high".into(),
             count: 2,
+            reason: None,
+            details: Default::default(),
+            decimals: None,
+            precision_m: None,
             direction: Direction::Request,
             time: None,
+            first_time: None,
+            last_time: None,
             host: Some(host.into()),
             method: Some("GET".into()),
             url: format!("http://{host}/x?\u{1b}[2J"),

@@ -2,28 +2,13 @@
 //! own capture reader, IP/TCP parser and TCP reassembler, and checks the plaintext against what
 //! Wireshark decoded (`_reference/`).
 
-use phonehome_flow::{ConnId, ConnInfo, ConnStats, FlowTable, FrameMeta, StreamSink};
-use phonehome_ingest::{read_capture, CaptureEvent, SECRETS_TLS_KEY_LOG};
-use phonehome_model::{Direction, Limits, NotInspected, Protocol, WarningCode};
+use phonehome_ingest::SECRETS_TLS_KEY_LOG;
+use phonehome_model::{Direction, NotInspected};
+use phonehome_testkit::{read_streams, testdata, StreamEvent};
 use phonehome_tls::{KeyLog, SessionCache, TlsEvent, TlsInfo, TlsLimits, TlsSession};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-
-/// The shared test data folder, or `None` (skip) when absent outside CI.
-fn testdata() -> Option<PathBuf> {
-    let dir = std::env::var_os("PHONEHOME_TESTDATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata"));
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("test data missing at {}", dir.display());
-    }
-    eprintln!("skipping: no test data at {}", dir.display());
-    None
-}
 
 /// What one TCP connection gave.
 #[derive(Debug, Default)]
@@ -36,15 +21,15 @@ struct Conn {
     info: TlsInfo,
 }
 
-struct Sink {
+/// The TLS sessions of a capture's TCP connections, fed as the flow stage delivered the streams.
+struct Sessions {
     keys: Arc<KeyLog>,
     cache: SessionCache,
-    live: BTreeMap<ConnId, (TlsSession, Conn)>,
-    done: Vec<Conn>,
+    live: BTreeMap<usize, (TlsSession, Conn)>,
 }
 
-impl Sink {
-    fn take(&mut self, id: ConnId, events: Vec<TlsEvent>) {
+impl Sessions {
+    fn take(&mut self, id: usize, events: Vec<TlsEvent>) {
         let Some((session, conn)) = self.live.get_mut(&id) else {
             return;
         };
@@ -68,87 +53,64 @@ impl Sink {
         }
         conn.info = session.info().clone();
     }
+
+    fn open(&mut self, id: usize) {
+        let s = TlsSession::with_cache(self.keys.clone(), TlsLimits::default(), self.cache.clone());
+        self.live.insert(id, (s, Conn::default()));
+    }
+
+    fn event(&mut self, id: usize, event: &StreamEvent) {
+        let mut out = Vec::new();
+        if let Some((s, _)) = self.live.get_mut(&id) {
+            match event {
+                StreamEvent::Data(dir, data, frame) => s.feed(*dir, data, *frame, &mut out),
+                StreamEvent::Gap(dir, missing, frame) => s.gap(*dir, *missing, *frame, &mut out),
+                StreamEvent::End(..) => return,
+            }
+        }
+        self.take(id, out);
+    }
 }
 
-impl StreamSink for Sink {
-    fn open(&mut self, conn: &ConnInfo) {
-        if conn.protocol == Protocol::Tcp {
-            let s =
-                TlsSession::with_cache(self.keys.clone(), TlsLimits::default(), self.cache.clone());
-            self.live.insert(conn.id, (s, Conn::default()));
-        }
-    }
-    fn data(&mut self, conn: &ConnInfo, dir: Direction, data: &[u8], frame: FrameMeta) {
-        let mut out = Vec::new();
-        if let Some((s, _)) = self.live.get_mut(&conn.id) {
-            s.feed(dir, data, frame.number, &mut out);
-        }
-        self.take(conn.id, out);
-    }
-    fn gap(&mut self, conn: &ConnInfo, dir: Direction, missing: u64, frame: FrameMeta) {
-        let mut out = Vec::new();
-        if let Some((s, _)) = self.live.get_mut(&conn.id) {
-            s.gap(dir, missing, frame.number, &mut out);
-        }
-        self.take(conn.id, out);
-    }
-    fn datagram(&mut self, _: &ConnInfo, _: Direction, _: &[u8], _: FrameMeta) {}
-    fn end(&mut self, _: &ConnInfo, _: Direction, _: FrameMeta) {}
-    fn close(&mut self, conn: &ConnInfo, _: &ConnStats) {
-        if let Some((_, c)) = self.live.remove(&conn.id) {
-            self.done.push(c);
-        }
-    }
-    fn warning(&mut self, _: WarningCode, _: FrameMeta, _: String) {}
-}
-
-/// Decrypts every TCP connection of a capture; keys from `keylog` files plus the capture's own
-/// Decryption Secrets Blocks. Returns the connections that had a ClientHello.
+/// Decrypts every TCP connection of a capture (read through ingest → wire → flow); keys from
+/// `keylog` files plus the capture's own Decryption Secrets Blocks. Returns the connections that
+/// had a ClientHello, in the order they were closed.
 fn decrypt(capture: &Path, keylogs: &[PathBuf]) -> Vec<Conn> {
     let mut keys = KeyLog::new();
     for k in keylogs {
         let text = std::fs::read_to_string(k).unwrap();
         assert_eq!(keys.add_text(&text), vec![], "{}", k.display());
     }
-    let name: Arc<str> = Arc::from(capture.display().to_string());
-    read_capture(capture, name.clone(), &mut |ev| {
-        if let CaptureEvent::Secrets {
-            kind: SECRETS_TLS_KEY_LOG,
-            data,
-        } = ev
-        {
+    let streams = read_streams(capture);
+    for (kind, data) in &streams.secrets {
+        if *kind == SECRETS_TLS_KEY_LOG {
             assert_eq!(keys.add_dsb(data), vec![]);
         }
-    })
-    .unwrap();
-    let mut sink = Sink {
+    }
+    let mut sessions = Sessions {
         keys: Arc::new(keys),
         cache: SessionCache::new(),
         live: BTreeMap::new(),
-        done: vec![],
     };
-    let mut table = FlowTable::new(&Limits::default());
-    let mut last = FrameMeta::default();
-    read_capture(capture, name, &mut |ev| {
-        if let CaptureEvent::Frame(f) = ev {
-            let meta = FrameMeta {
-                number: f.number,
-                time: f.time,
-            };
-            last = meta;
-            if let Ok(ip) = phonehome_wire::parse_frame(f.linktype, f.data) {
-                table.packet(meta, ip, &mut sink);
-            }
-        }
-    })
-    .unwrap();
-    table.finish(last, &mut sink);
-    sink.done.retain(|c| {
+    // Every session exists from the start, and the streams of all connections are replayed in
+    // the order the flow stage delivered them, so that resumption finds the earlier sessions.
+    for id in 0..streams.tcp.len() {
+        sessions.open(id);
+    }
+    for (id, event) in streams.tcp_events_in_order() {
+        sessions.event(id, event);
+    }
+    let mut done: Vec<Conn> = streams
+        .tcp_closed
+        .iter()
+        .filter_map(|id| sessions.live.remove(id).map(|(_, c)| c))
+        .collect();
+    done.retain(|c| {
         c.events
             .iter()
             .any(|e| matches!(e, TlsEvent::ClientHello(_)))
     });
-    sink.done
+    done
 }
 
 /// HTTP/1 request targets in a client plaintext stream (request lines).

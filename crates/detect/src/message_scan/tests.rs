@@ -2,9 +2,9 @@
 
 use super::*;
 use crate::Profile;
-use phonehome_model::{Body, Direction, Header, SourceRef, Transport};
+use phonehome_model::Body;
+use phonehome_testkit::request_message as request;
 use std::io::Write;
-use std::sync::Arc;
 
 fn detector() -> Detector {
     let (profile, _) = Profile::parse(
@@ -15,28 +15,23 @@ fn detector() -> Detector {
     Detector::new(&profile)
 }
 
-fn request(url: &str, headers: &[(&str, &str)], body: &[u8]) -> Message {
-    Message {
-        time: None,
-        source: SourceRef::entry(Arc::from("test.har"), 1),
-        direction: Direction::Request,
-        transport: Transport::default(),
-        method: Some("POST".into()),
-        url: url.into(),
-        target: String::new(),
-        host: None,
-        status: None,
-        headers: headers.iter().map(|(n, v)| Header::new(*n, *v)).collect(),
-        body: Body::plain(body.to_vec()),
-    }
-}
-
-/// (label, form, location, chain) of every hit.
+/// (label, form, location, chain) of every hit of a profile value (`known`); identifiers nobody
+/// listed (`pattern`) are checked by [`unlisted`].
 fn detect(msg: &Message) -> Vec<(String, String, String, Vec<String>)> {
     let (hits, report) = detect_message(msg, &detector(), &DecodeLimits::default());
     assert!(report.limits_hit.is_empty());
     hits.into_iter()
+        .filter(|h| h.hit.pattern.is_none())
         .map(|h| (h.hit.label, h.hit.form, h.location, h.chain))
+        .collect()
+}
+
+/// (kind, value, chain) of every `pattern` hit.
+fn unlisted(msg: &Message) -> Vec<(String, String, Vec<String>)> {
+    let (hits, _) = detect_message(msg, &detector(), &DecodeLimits::default());
+    hits.into_iter()
+        .filter(|h| h.hit.pattern.is_some())
+        .map(|h| (h.hit.kind, h.hit.value, h.chain))
         .collect()
 }
 
@@ -68,6 +63,16 @@ fn brief_examples() {
             "plain",
             "body",
             &["form:p", "base64", "json:$.sn"]
+        )]
+    );
+    // The OAID is not in this profile: reported once as unlisted, at its key, not again at the
+    // base64 blob that holds it, nor is the listed serial reported as unlisted.
+    assert_eq!(
+        unlisted(&msg),
+        [(
+            "oaid".to_string(),
+            "0f6e1c2b-3a4d-4e5f-8a9b-c0d1e2f3a4b5".to_string(),
+            vec!["form:p".to_string(), "base64".into(), "json:$.oaid".into()]
         )]
     );
 

@@ -1,6 +1,7 @@
 //! Profile parsing: the documented format, leniency, errors and warnings.
 
 use super::*;
+use phonehome_testkit::testdata;
 
 const FULL: &str = r#"[device]
 name = "Redmi Note 11"
@@ -112,7 +113,7 @@ fn full_example() {
 
 #[test]
 fn shared_testdata_profiles() {
-    let Some(dir) = testdata_dir() else { return };
+    let Some(dir) = testdata() else { return };
     let mut ran = 0;
     for case in ["sim", "nosim"] {
         let text =
@@ -124,25 +125,6 @@ fn shared_testdata_profiles() {
         ran += 1;
     }
     println!("parsed {ran} shared device profiles");
-}
-
-/// The shared test data directory, or `None` (with a message) when it is absent outside CI.
-fn testdata_dir() -> Option<std::path::PathBuf> {
-    let dir = std::env::var_os("PHONEHOME_TESTDATA")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata")
-        });
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "test data missing at {}",
-        dir.display()
-    );
-    println!("skipping: no test data at {}", dir.display());
-    None
 }
 
 #[test]

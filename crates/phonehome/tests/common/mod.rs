@@ -1,32 +1,9 @@
-//! Shared by the end-to-end tests: finding the shared test data and running the pipeline.
+//! Shared by the end-to-end tests: running the pipeline and collecting what it reported.
 #![allow(dead_code)]
 
 use phonehome::model::{Finding, FlowRecord, Message, Summary, Warning};
 use phonehome::{Analyzer, Options, Profile, Report};
-use std::path::{Path, PathBuf};
-
-/// The shared test data directory: `$PHONEHOME_TESTDATA`, else `../shared/testdata` beside the
-/// workspace root (found from this crate's manifest, not the current directory). `None` (with a
-/// message) when it is absent; under `CI=true` absence is a failure.
-pub fn testdata() -> Option<PathBuf> {
-    let dir = std::env::var_os("PHONEHOME_TESTDATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata"));
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!(
-            "shared test data not found at {} (set PHONEHOME_TESTDATA); CI must have it",
-            dir.display()
-        );
-    }
-    eprintln!(
-        "skipping: shared test data not found at {} (set PHONEHOME_TESTDATA)",
-        dir.display()
-    );
-    None
-}
+use std::path::Path;
 
 /// Everything a run reported.
 #[derive(Default)]
