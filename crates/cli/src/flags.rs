@@ -65,6 +65,12 @@ pub struct LimitFlags {
     /// Largest decompressed-to-compressed size ratio [default: 1000].
     #[arg(long, value_name = "N")]
     pub max_expansion_ratio: Option<usize>,
+    /// Most trial decodings (base64, hex, protobuf…) per message [default: 10000].
+    #[arg(long, value_name = "N")]
+    pub max_decode_trials: Option<usize>,
+    /// Most decoded nodes visited per message [default: 100000].
+    #[arg(long, value_name = "N")]
+    pub max_decode_nodes: Option<usize>,
     /// Most out-of-order bytes buffered per TCP direction [default: 4M].
     #[arg(long, value_name = "BYTES", value_parser = parse_size)]
     pub max_flow_buffer: Option<usize>,
@@ -88,6 +94,8 @@ impl LimitFlags {
             max_decode_depth: self.max_decode_depth.unwrap_or(d.max_decode_depth),
             max_decoded_bytes: self.max_decoded_bytes.unwrap_or(d.max_decoded_bytes),
             max_expansion_ratio: self.max_expansion_ratio.unwrap_or(d.max_expansion_ratio),
+            max_decode_trials: self.max_decode_trials.unwrap_or(d.max_decode_trials),
+            max_decode_nodes: self.max_decode_nodes.unwrap_or(d.max_decode_nodes),
             max_flow_buffer: self.max_flow_buffer.unwrap_or(d.max_flow_buffer),
             max_total_buffer: self.max_total_buffer.unwrap_or(d.max_total_buffer),
             max_flows: self.max_flows.unwrap_or(d.max_flows),

@@ -240,14 +240,14 @@ pub struct DecodeLimits {
 }
 
 impl DecodeLimits {
-    /// The decode caps of phonehome's [`Limits`], with the default trial and node caps.
+    /// The decode caps of phonehome's [`Limits`].
     pub fn from_limits(l: &Limits) -> Self {
         Self {
             max_depth: l.max_decode_depth,
             max_decoded_bytes: l.max_decoded_bytes,
             max_expansion_ratio: l.max_expansion_ratio,
-            max_trials: DEFAULT_MAX_TRIALS,
-            max_nodes: DEFAULT_MAX_NODES,
+            max_trials: l.max_decode_trials,
+            max_nodes: l.max_decode_nodes,
         }
     }
 }

@@ -15,6 +15,12 @@ pub struct Limits {
     pub max_decoded_bytes: usize,
     /// Largest ratio of decompressed to compressed size (`--max-expansion-ratio`). Default 1000.
     pub max_expansion_ratio: usize,
+    /// Most trial decodings (base64, hex, protobuf… tried on a value) per message
+    /// (`--max-decode-trials`). Default 10 000.
+    pub max_decode_trials: usize,
+    /// Most decoded nodes (parts, leaves, decodings) visited per message (`--max-decode-nodes`).
+    /// Default 100 000.
+    pub max_decode_nodes: usize,
     /// Most out-of-order bytes buffered per TCP direction (`--max-flow-buffer`). Default 4 MiB.
     pub max_flow_buffer: usize,
     /// Most out-of-order bytes buffered across all flows (`--max-total-buffer`). Default 256 MiB.
@@ -33,6 +39,8 @@ impl Default for Limits {
             max_decode_depth: 8,
             max_decoded_bytes: 64 << 20,
             max_expansion_ratio: 1000,
+            max_decode_trials: 10_000,
+            max_decode_nodes: 100_000,
             max_flow_buffer: 4 << 20,
             max_total_buffer: 256 << 20,
             max_flows: 100_000,
