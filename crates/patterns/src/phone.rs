@@ -71,6 +71,38 @@ fn line_name(t: Type) -> &'static str {
     }
 }
 
+/// Most validation results remembered per thread; the memo is emptied when full.
+pub const MAX_VALIDATION_MEMO: usize = 4096;
+
+thread_local! {
+    /// libphonenumber's validation goes through regexes behind a string-keyed cache and is by far
+    /// the costliest check here, while the same numbers recur in every decoded copy of a body and
+    /// in every request of a session: results are remembered, keyed by (region, digits).
+    static MEMO: std::cell::RefCell<std::collections::HashMap<(Option<Id>, String), Option<ValidNumber>>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+/// `validate(digits)` through the per-thread memo.
+fn memoized(
+    region: Option<Id>,
+    digits: &str,
+    validate: impl FnOnce() -> Option<ValidNumber>,
+) -> Option<ValidNumber> {
+    let key = (region, digits.to_owned());
+    if let Some(hit) = MEMO.with(|m| m.borrow().get(&key).cloned()) {
+        return hit;
+    }
+    let result = validate();
+    MEMO.with(|m| {
+        let mut m = m.borrow_mut();
+        if m.len() >= MAX_VALIDATION_MEMO {
+            m.clear();
+        }
+        m.insert(key, result.clone());
+    });
+    result
+}
+
 /// Validates an international number given as its digits (country code first).
 pub(crate) fn valid_international(digits: &str) -> Option<ValidNumber> {
     if !(MIN_INTL_DIGITS..=MAX_INTL_DIGITS).contains(&digits.len())
@@ -78,8 +110,10 @@ pub(crate) fn valid_international(digits: &str) -> Option<ValidNumber> {
     {
         return None;
     }
-    let number = phonenumber::parse(None, format!("+{digits}")).ok()?;
-    finish(&number)
+    memoized(None, digits, || {
+        let number = phonenumber::parse(None, format!("+{digits}")).ok()?;
+        finish(&number)
+    })
 }
 
 /// Validates a national number (digits only, trunk prefix allowed) in `region`.
@@ -89,8 +123,10 @@ pub(crate) fn valid_national(digits: &str, region: Id) -> Option<ValidNumber> {
     {
         return None;
     }
-    let number = phonenumber::parse(Some(region), digits).ok()?;
-    finish(&number)
+    memoized(Some(region), digits, || {
+        let number = phonenumber::parse(Some(region), digits).ok()?;
+        finish(&number)
+    })
 }
 
 fn finish(number: &phonenumber::PhoneNumber) -> Option<ValidNumber> {

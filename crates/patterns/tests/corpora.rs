@@ -11,26 +11,9 @@
 
 use base64::Engine;
 use phonehome_patterns::{Confidence, PatternHit, PatternScanner};
+use phonehome_testkit::testdata;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-
-/// `$PHONEHOME_TESTDATA`, defaulting to `<workspace>/../shared/testdata`; `None` (skip) when it is
-/// absent, except under `CI=true`, where absence fails.
-fn testdata() -> Option<PathBuf> {
-    let dir = std::env::var_os("PHONEHOME_TESTDATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata"));
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "shared test data missing at {}",
-        dir.display()
-    );
-    eprintln!("skipping: no shared test data at {}", dir.display());
-    None
-}
 
 /// One node: where it came from (for messages), its key, its bytes.
 struct Node {
