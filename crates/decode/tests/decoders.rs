@@ -4,29 +4,13 @@
 
 use base64::Engine;
 use phonehome_decode::{step_kind, walk_message, DecodeLimits, DecodeReport, StepKind};
-use phonehome_model::{Body, Direction, Header, Message, SourceRef, Transport};
+use phonehome_model::Message;
+use phonehome_testkit::request_message as request;
 use prost::Message as _;
 use std::io::Write;
-use std::sync::Arc;
 
 const IMEI: &str = "356938035643809";
 const SERIAL: &str = "R58N31XYZQ";
-
-fn request(url: &str, headers: &[(&str, &str)], body: &[u8]) -> Message {
-    Message {
-        time: None,
-        source: SourceRef::entry(Arc::from("decoders.har"), 1),
-        direction: Direction::Request,
-        transport: Transport::default(),
-        method: Some("POST".into()),
-        url: url.into(),
-        target: String::new(),
-        host: None,
-        status: None,
-        headers: headers.iter().map(|(n, v)| Header::new(*n, *v)).collect(),
-        body: Body::plain(body.to_vec()),
-    }
-}
 
 fn body_request(content_type: Option<&str>, body: &[u8]) -> Message {
     match content_type {

@@ -74,12 +74,14 @@ fn line_name(t: Type) -> &'static str {
 /// Most validation results remembered per thread; the memo is emptied when full.
 pub const MAX_VALIDATION_MEMO: usize = 4096;
 
+/// Validation results by (region, digits).
+type Memo = std::collections::HashMap<(Option<Id>, String), Option<ValidNumber>>;
+
 thread_local! {
     /// libphonenumber's validation goes through regexes behind a string-keyed cache and is by far
     /// the costliest check here, while the same numbers recur in every decoded copy of a body and
     /// in every request of a session: results are remembered, keyed by (region, digits).
-    static MEMO: std::cell::RefCell<std::collections::HashMap<(Option<Id>, String), Option<ValidNumber>>> =
-        std::cell::RefCell::new(std::collections::HashMap::new());
+    static MEMO: std::cell::RefCell<Memo> = std::cell::RefCell::new(Memo::new());
 }
 
 /// `validate(digits)` through the per-thread memo.
