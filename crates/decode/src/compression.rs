@@ -26,6 +26,8 @@ pub(crate) struct Inflated {
     pub(crate) data: Option<Vec<u8>>,
     /// The cap that stopped decompression early, in words; the output up to the cap is kept.
     pub(crate) limited: Option<String>,
+    /// Why the decoder refused the data outright because of a cap (a zstd window too large).
+    pub(crate) refused: Option<String>,
 }
 
 /// The compression format `data` starts with, if any: gzip, zlib, zstd (see
@@ -57,10 +59,18 @@ fn inflate_codec(codec: Codec, data: &[u8], max_output: usize, max_ratio: usize)
     let out = decompress(codec, data, &limits);
     let keep =
         out.complete || (out.limited.is_some() && out.error.is_none() && !out.data.is_empty());
+    // A zstd frame asking for a window above the cap is refused by the decoder before any output:
+    // that is a cap, not corrupt data, and is said so.
+    let refused = out.error.filter(|e| {
+        codec == Codec::Zstd
+            && out.data.is_empty()
+            && (e.contains("memory") || e.contains("window"))
+    });
     Inflated {
         step: codec.name(),
         data: keep.then_some(out.data),
         limited: out.limited,
+        refused,
     }
 }
 
@@ -148,6 +158,7 @@ fn inflate_lz4(data: &[u8], max_output: usize, max_ratio: usize) -> Inflated {
             step: "lz4",
             data: None,
             limited: None,
+            refused: None,
         };
     }
     let ratio_cap = match max_ratio {
@@ -211,6 +222,7 @@ fn inflate_lz4(data: &[u8], max_output: usize, max_ratio: usize) -> Inflated {
         step: "lz4",
         data: keep.then_some(out),
         limited,
+        refused: None,
     }
 }
 

@@ -17,7 +17,13 @@ pub(crate) fn looks_like_json(input: &[u8]) -> bool {
 /// Parses a whole JSON document (trailing whitespace allowed); `None` when it is not valid JSON,
 /// has trailing data, or nests deeper than serde_json's limit of 128.
 pub(crate) fn parse(input: &[u8]) -> Option<Value> {
-    serde_json::from_slice(input).ok()
+    parse_or_too_deep(input).ok()
+}
+
+/// Like [`parse`], but says whether a failure was serde_json's recursion limit (128 levels):
+/// `Err(true)` for a document nested too deep to read, `Err(false)` for anything else.
+pub(crate) fn parse_or_too_deep(input: &[u8]) -> Result<Value, bool> {
+    serde_json::from_slice(input).map_err(|e| e.to_string().contains("recursion limit exceeded"))
 }
 
 /// Most lines read from one JSON Lines document; a longer document is not read as JSON Lines.

@@ -349,8 +349,18 @@ impl<'v> Walker<'v> {
         if spend_trial && !self.trial() {
             return false;
         }
-        let Some(value) = json::parse(data) else {
-            return false;
+        let value = match json::parse_or_too_deep(data) {
+            Ok(value) => value,
+            Err(too_deep) => {
+                if too_deep {
+                    self.note(
+                        "JSON nested deeper than 128 levels (serde_json's recursion limit) was not \
+                         read as JSON; it is scanned as text"
+                            .to_owned(),
+                    );
+                }
+                return false;
+            }
         };
         let mut leaves = json::JsonLeaves::new(&value);
         while let Some((path, leaf)) = leaves.next_leaf() {
@@ -542,6 +552,13 @@ impl<'v> Walker<'v> {
             self.note(format!(
                 "{} data inside a value was cut short ({reason}; max_decoded_bytes = {bytes}, \
                  max_expansion_ratio = {ratio})",
+                inflated.step
+            ));
+        }
+        if let Some(reason) = inflated.refused {
+            self.note(format!(
+                "{} data inside a value was not decoded: {reason} (zstd windows above 8 MiB are \
+                 refused)",
                 inflated.step
             ));
         }
