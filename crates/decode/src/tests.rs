@@ -302,16 +302,20 @@ fn malformed_inputs_do_not_fail() {
             "{body:?}"
         );
     }
-    let nodes = walk(&request(
-        "https://x.example/",
-        &[("Content-Type", "application/json")],
-        deep.as_bytes(),
-    ));
+    let (nodes, report) = walk_with(
+        &request(
+            "https://x.example/",
+            &[("Content-Type", "application/json")],
+            deep.as_bytes(),
+        ),
+        &DecodeLimits::default(),
+    );
     assert_eq!(
         nodes.len(),
         3,
         "url, the Content-Type header and the raw body only"
     );
+    assert_eq!(report.limits_hit.len(), 1, "{:?}", report.limits_hit);
 }
 
 #[test]
