@@ -65,6 +65,9 @@ pub struct LimitFlags {
     /// Largest decompressed-to-compressed size ratio [default: 1000].
     #[arg(long, value_name = "N")]
     pub max_expansion_ratio: Option<usize>,
+    /// Largest zstd window accepted; frames asking for more are refused [default: 8M].
+    #[arg(long, value_name = "BYTES", value_parser = parse_size)]
+    pub max_zstd_window: Option<usize>,
     /// Most trial decodings (base64, hex, protobuf…) per message [default: 10000].
     #[arg(long, value_name = "N")]
     pub max_decode_trials: Option<usize>,
@@ -94,6 +97,7 @@ impl LimitFlags {
             max_decode_depth: self.max_decode_depth.unwrap_or(d.max_decode_depth),
             max_decoded_bytes: self.max_decoded_bytes.unwrap_or(d.max_decoded_bytes),
             max_expansion_ratio: self.max_expansion_ratio.unwrap_or(d.max_expansion_ratio),
+            max_zstd_window: self.max_zstd_window.unwrap_or(d.max_zstd_window),
             max_decode_trials: self.max_decode_trials.unwrap_or(d.max_decode_trials),
             max_decode_nodes: self.max_decode_nodes.unwrap_or(d.max_decode_nodes),
             max_flow_buffer: self.max_flow_buffer.unwrap_or(d.max_flow_buffer),

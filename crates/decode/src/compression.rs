@@ -1,7 +1,6 @@
 //! Compressed data found inside values, recognised by its magic bytes and undone within the
 //! message's remaining byte budget (the codecs themselves live in `phonehome-compress`).
 
-use crate::MAX_ZSTD_WINDOW_LOG;
 use phonehome_compress::{decompress, sniff, Codec, DecompressLimits, CHUNK_SIZE};
 use std::io::Read;
 
@@ -42,19 +41,33 @@ pub(crate) fn magic_of(data: &[u8]) -> Option<Magic> {
 
 /// Decompresses `data`, keeping at most `max_output` bytes and `max_ratio` × its length (a ratio
 /// of 0 disables that cap).
-pub(crate) fn inflate(magic: Magic, data: &[u8], max_output: usize, max_ratio: usize) -> Inflated {
+pub(crate) fn inflate(
+    magic: Magic,
+    data: &[u8],
+    max_output: usize,
+    max_ratio: usize,
+    zstd_max_window_log: u32,
+) -> Inflated {
     match magic {
-        Magic::Codec(codec) => inflate_codec(codec, data, max_output, max_ratio),
+        Magic::Codec(codec) => {
+            inflate_codec(codec, data, max_output, max_ratio, zstd_max_window_log)
+        }
         Magic::Lz4 => inflate_lz4(data, max_output, max_ratio),
     }
 }
 
 /// gzip, zlib or zstd through `phonehome-compress`.
-fn inflate_codec(codec: Codec, data: &[u8], max_output: usize, max_ratio: usize) -> Inflated {
+fn inflate_codec(
+    codec: Codec,
+    data: &[u8],
+    max_output: usize,
+    max_ratio: usize,
+    zstd_max_window_log: u32,
+) -> Inflated {
     let limits = DecompressLimits {
         max_output,
         max_ratio,
-        zstd_max_window_log: MAX_ZSTD_WINDOW_LOG,
+        zstd_max_window_log,
     };
     let out = decompress(codec, data, &limits);
     let keep =
@@ -241,7 +254,7 @@ mod tests {
     fn gzip_zlib_zstd() {
         let gz = gzip(b"imei=356938035643809");
         assert_eq!(magic_of(&gz), Some(Magic::Codec(Codec::Gzip)));
-        let out = inflate_codec(Codec::Gzip, &gz, 1 << 20, 1000);
+        let out = inflate_codec(Codec::Gzip, &gz, 1 << 20, 1000, crate::MAX_ZSTD_WINDOW_LOG);
         assert_eq!(out.step, "gzip");
         assert_eq!(out.data.unwrap(), b"imei=356938035643809");
 
@@ -250,14 +263,18 @@ mod tests {
         let z = z.finish().unwrap();
         assert_eq!(magic_of(&z), Some(Magic::Codec(Codec::Zlib)));
         assert_eq!(
-            inflate_codec(Codec::Zlib, &z, 1 << 20, 1000).data.unwrap(),
+            inflate_codec(Codec::Zlib, &z, 1 << 20, 1000, crate::MAX_ZSTD_WINDOW_LOG)
+                .data
+                .unwrap(),
             b"hello zlib"
         );
 
         let zs = zstd::encode_all(&b"hello zstd"[..], 3).unwrap();
         assert_eq!(magic_of(&zs), Some(Magic::Codec(Codec::Zstd)));
         assert_eq!(
-            inflate_codec(Codec::Zstd, &zs, 1 << 20, 1000).data.unwrap(),
+            inflate_codec(Codec::Zstd, &zs, 1 << 20, 1000, crate::MAX_ZSTD_WINDOW_LOG)
+                .data
+                .unwrap(),
             b"hello zstd"
         );
     }
@@ -265,14 +282,22 @@ mod tests {
     #[test]
     fn truncated_and_corrupt_are_dropped() {
         let gz = gzip(&[b'a'; 5000]);
-        let out = inflate_codec(Codec::Gzip, &gz[..gz.len() / 2], 1 << 20, 1000);
+        let out = inflate_codec(
+            Codec::Gzip,
+            &gz[..gz.len() / 2],
+            1 << 20,
+            1000,
+            crate::MAX_ZSTD_WINDOW_LOG,
+        );
         assert!(out.data.is_none());
         let mut bad = gz.clone();
         bad.truncate(12);
         bad.extend_from_slice(&[0xff; 40]);
-        assert!(inflate_codec(Codec::Gzip, &bad, 1 << 20, 1000)
-            .data
-            .is_none());
+        assert!(
+            inflate_codec(Codec::Gzip, &bad, 1 << 20, 1000, crate::MAX_ZSTD_WINDOW_LOG)
+                .data
+                .is_none()
+        );
         assert_eq!(magic_of(b"plain text"), None);
     }
 
@@ -287,14 +312,22 @@ mod tests {
         let text = b"imei=356938035643809&".repeat(500);
         let frame = lz4(&text);
         assert_eq!(magic_of(&frame), Some(Magic::Lz4));
-        let out = inflate(Magic::Lz4, &frame, 1 << 20, 1000);
+        let out = inflate(
+            Magic::Lz4,
+            &frame,
+            1 << 20,
+            1000,
+            crate::MAX_ZSTD_WINDOW_LOG,
+        );
         assert_eq!(out.step, "lz4");
         assert_eq!(out.data.unwrap(), text);
         // Two frames with a skippable frame between them.
         let mut two = frame.clone();
         two.extend_from_slice(&[0x5a, 0x2a, 0x4d, 0x18, 3, 0, 0, 0, 1, 2, 3]);
         two.extend_from_slice(&lz4(b"second"));
-        let out = inflate(Magic::Lz4, &two, 1 << 20, 1000).data.unwrap();
+        let out = inflate(Magic::Lz4, &two, 1 << 20, 1000, crate::MAX_ZSTD_WINDOW_LOG)
+            .data
+            .unwrap();
         let expected = [&text[..], b"second"].concat();
         assert!(
             out == expected,
@@ -308,32 +341,60 @@ mod tests {
     fn lz4_truncated_or_trailing_is_dropped() {
         let frame = lz4(&b"0123456789abcdef".repeat(10_000));
         for cut in 0..frame.len() {
-            let out = inflate(Magic::Lz4, &frame[..cut], 64 << 20, 0);
+            let out = inflate(
+                Magic::Lz4,
+                &frame[..cut],
+                64 << 20,
+                0,
+                crate::MAX_ZSTD_WINDOW_LOG,
+            );
             assert!(out.data.is_none(), "cut at {cut}");
         }
         for extra in 1..=9 {
             let mut long = frame.clone();
             long.extend(std::iter::repeat_n(0x11, extra));
-            assert!(inflate(Magic::Lz4, &long, 64 << 20, 0).data.is_none());
+            assert!(
+                inflate(Magic::Lz4, &long, 64 << 20, 0, crate::MAX_ZSTD_WINDOW_LOG)
+                    .data
+                    .is_none()
+            );
         }
         let mut corrupt = frame.clone();
         let middle = corrupt.len() / 2;
         corrupt[middle] ^= 0xff;
-        assert!(inflate(Magic::Lz4, &corrupt, 64 << 20, 0).data.is_none());
+        assert!(inflate(
+            Magic::Lz4,
+            &corrupt,
+            64 << 20,
+            0,
+            crate::MAX_ZSTD_WINDOW_LOG
+        )
+        .data
+        .is_none());
         // A frame header claiming an absurd block.
         let absurd = [
             0x04, 0x22, 0x4d, 0x18, 0x60, 0x70, 0x73, 0xff, 0xff, 0xff, 0x7f, 1,
         ];
-        assert!(inflate(Magic::Lz4, &absurd, 64 << 20, 0).data.is_none());
+        assert!(
+            inflate(Magic::Lz4, &absurd, 64 << 20, 0, crate::MAX_ZSTD_WINDOW_LOG)
+                .data
+                .is_none()
+        );
     }
 
     #[test]
     fn lz4_bombs_stop_at_the_cap() {
         let frame = lz4(&vec![0u8; 4 << 20]);
-        let out = inflate(Magic::Lz4, &frame, 1 << 20, 1_000_000);
+        let out = inflate(
+            Magic::Lz4,
+            &frame,
+            1 << 20,
+            1_000_000,
+            crate::MAX_ZSTD_WINDOW_LOG,
+        );
         assert!(out.limited.unwrap().contains("output cap"));
         assert_eq!(out.data.map(|d| d.len()), Some(1 << 20));
-        let out = inflate(Magic::Lz4, &frame, 64 << 20, 10);
+        let out = inflate(Magic::Lz4, &frame, 64 << 20, 10, crate::MAX_ZSTD_WINDOW_LOG);
         assert!(out.limited.unwrap().contains("expansion ratio"));
         assert_eq!(out.data.unwrap().len(), frame.len() * 10);
     }
@@ -341,10 +402,16 @@ mod tests {
     #[test]
     fn bombs_stop_at_the_cap() {
         let gz = gzip(&vec![0u8; 4 << 20]);
-        let out = inflate_codec(Codec::Gzip, &gz, 1 << 20, 1_000_000);
+        let out = inflate_codec(
+            Codec::Gzip,
+            &gz,
+            1 << 20,
+            1_000_000,
+            crate::MAX_ZSTD_WINDOW_LOG,
+        );
         assert!(out.limited.is_some());
         assert_eq!(out.data.map(|d| d.len()), Some(1 << 20));
-        let out = inflate_codec(Codec::Gzip, &gz, 64 << 20, 10);
+        let out = inflate_codec(Codec::Gzip, &gz, 64 << 20, 10, crate::MAX_ZSTD_WINDOW_LOG);
         assert!(out.limited.is_some());
         assert!(out.data.unwrap().len() <= gz.len() * 10);
     }

@@ -217,8 +217,8 @@ pub const DEFAULT_MAX_NODES: usize = 100_000;
 /// key (see the crate docs), so a JSONPath costs a few hundred bytes at most per nesting level.
 pub const MAX_PATH_KEY_CHARS: usize = 64;
 
-/// Largest zstd window (as a power of two) accepted for compressed data found inside values: 8 MiB,
-/// what RFC 8878 asks every decoder to support.
+/// Default largest zstd window (as a power of two) accepted for compressed data found inside
+/// values: 8 MiB, what RFC 8878 asks every decoder to support (`--max-zstd-window`).
 pub const MAX_ZSTD_WINDOW_LOG: u32 = 23;
 
 /// Caps on the decoding of one message.
@@ -237,6 +237,8 @@ pub struct DecodeLimits {
     /// Most nodes (message parts and decodings, JSON leaves included) visited per message; the
     /// walk stops at the cap. Default [`DEFAULT_MAX_NODES`].
     pub max_nodes: usize,
+    /// Largest zstd window accepted, as a power of two. Default [`MAX_ZSTD_WINDOW_LOG`] (8 MiB).
+    pub zstd_max_window_log: u32,
 }
 
 impl DecodeLimits {
@@ -248,6 +250,7 @@ impl DecodeLimits {
             max_expansion_ratio: l.max_expansion_ratio,
             max_trials: l.max_decode_trials,
             max_nodes: l.max_decode_nodes,
+            zstd_max_window_log: l.zstd_window_log(),
         }
     }
 }

@@ -454,6 +454,7 @@ fn limits_from_model() {
         max_decode_depth: 3,
         max_decoded_bytes: 99,
         max_expansion_ratio: 7,
+        max_zstd_window: 1 << 20,
         ..Limits::default()
     };
     assert_eq!(
@@ -464,6 +465,7 @@ fn limits_from_model() {
             max_expansion_ratio: 7,
             max_trials: DEFAULT_MAX_TRIALS,
             max_nodes: DEFAULT_MAX_NODES,
+            zstd_max_window_log: 20,
         }
     );
 }

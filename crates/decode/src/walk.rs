@@ -543,7 +543,13 @@ impl<'v> Walker<'v> {
     /// Compressed data, within what is left of the byte budget.
     fn decompress(&mut self, location: &str, magic: Magic, data: &[u8]) {
         let left = self.bytes_left();
-        let inflated = compression::inflate(magic, data, left, self.limits.max_expansion_ratio);
+        let inflated = compression::inflate(
+            magic,
+            data,
+            left,
+            self.limits.max_expansion_ratio,
+            self.limits.zstd_max_window_log,
+        );
         if let Some(reason) = inflated.limited {
             let (bytes, ratio) = (
                 self.limits.max_decoded_bytes,
@@ -557,9 +563,9 @@ impl<'v> Walker<'v> {
         }
         if let Some(reason) = inflated.refused {
             self.note(format!(
-                "{} data inside a value was not decoded: {reason} (zstd windows above 8 MiB are \
-                 refused)",
-                inflated.step
+                "{} data inside a value was not decoded: {reason} (windows above 2^{} bytes are \
+                 refused; --max-zstd-window)",
+                inflated.step, self.limits.zstd_max_window_log
             ));
         }
         if let Some(out) = inflated.data {

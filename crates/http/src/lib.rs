@@ -97,7 +97,7 @@ impl Http1Limits {
             decompress: DecompressLimits {
                 max_output: limits.max_decoded_bytes,
                 max_ratio: limits.max_expansion_ratio,
-                ..DecompressLimits::default()
+                zstd_max_window_log: limits.zstd_window_log(),
             },
             ..Self::default()
         }

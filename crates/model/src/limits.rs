@@ -15,6 +15,9 @@ pub struct Limits {
     pub max_decoded_bytes: usize,
     /// Largest ratio of decompressed to compressed size (`--max-expansion-ratio`). Default 1000.
     pub max_expansion_ratio: usize,
+    /// Largest zstd window accepted, in bytes (`--max-zstd-window`); a frame asking for more is
+    /// refused with a warning. Default 8 MiB, what RFC 8878 asks every decoder to support.
+    pub max_zstd_window: usize,
     /// Most trial decodings (base64, hex, protobuf… tried on a value) per message
     /// (`--max-decode-trials`). Default 10 000.
     pub max_decode_trials: usize,
@@ -32,6 +35,14 @@ pub struct Limits {
     pub max_fragment_buffer: usize,
 }
 
+impl Limits {
+    /// `max_zstd_window` as the power of two zstd decoders take (rounded down; 10 to 31).
+    pub fn zstd_window_log(&self) -> u32 {
+        let log = usize::BITS - 1 - self.max_zstd_window.max(1).leading_zeros();
+        log.clamp(10, 31)
+    }
+}
+
 impl Default for Limits {
     fn default() -> Self {
         Self {
@@ -39,6 +50,7 @@ impl Default for Limits {
             max_decode_depth: 8,
             max_decoded_bytes: 64 << 20,
             max_expansion_ratio: 1000,
+            max_zstd_window: 8 << 20,
             max_decode_trials: 10_000,
             max_decode_nodes: 100_000,
             max_flow_buffer: 4 << 20,
@@ -46,5 +58,26 @@ impl Default for Limits {
             max_flows: 100_000,
             max_fragment_buffer: 64 << 20,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zstd_window_log_rounds_down_and_clamps() {
+        let l = |w: usize| {
+            Limits {
+                max_zstd_window: w,
+                ..Limits::default()
+            }
+            .zstd_window_log()
+        };
+        assert_eq!(Limits::default().zstd_window_log(), 23);
+        assert_eq!(l((8 << 20) + 1), 23);
+        assert_eq!(l(16 << 20), 24);
+        assert_eq!(l(0), 10);
+        assert_eq!(l(usize::MAX), 31);
     }
 }

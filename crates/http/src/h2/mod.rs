@@ -154,7 +154,7 @@ impl Http2Limits {
             decompress: DecompressLimits {
                 max_output: limits.max_decoded_bytes,
                 max_ratio: limits.max_expansion_ratio,
-                ..DecompressLimits::default()
+                zstd_max_window_log: limits.zstd_window_log(),
             },
             ..defaults
         }
