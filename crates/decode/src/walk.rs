@@ -259,7 +259,13 @@ impl<'v> Walker<'v> {
         if !structured {
             structured = self.binary_message(location, data, &hint);
         }
-        if !structured && percent::has_escape(data) && self.trial() {
+        // Compressed data is not text: a `%XX` inside it (percent-encoded text kept verbatim by
+        // the compressor) is undone by decompressing, not by percent-decoding the binary.
+        if !structured
+            && percent::has_escape(data)
+            && compression::magic_of(data).is_none()
+            && self.trial()
+        {
             let decoded = percent::decode(data, false);
             if decoded.len() != data.len() {
                 self.child(location, "percent".into(), &decoded, Hint::None);

@@ -44,16 +44,8 @@
 //!   alphanumeric edge must not touch a character of its class: digits for numbers, hex digits for
 //!   hex identifiers, letters and digits otherwise), and applies these two folding rules to the
 //!   recorded chain.
-//! - **Compressed data is percent-decoded too.** No structured reading accepts compressed data,
-//!   and decode percent-decodes any node with a `%XX` escape that no structured reading accepted;
-//!   so when percent-encoded text sits verbatim in LZ4 literals or a zstd raw block (a form field
-//!   compressed, say), the compressed node gets `percent` children (repeatedly, while escapes
-//!   remain) and the value may also be reported there, e.g. `["query:d", "percent"]` beside
-//!   `["query:d", "zstd", "form:p"]`. See [`percent_decoded_compressed`]: this rule documents the
-//!   current behaviour, which reports a second finding with a misleading chain; it should go if
-//!   decode stops percent-decoding compressed data.
 //!
-//! The runs print how many cases the last two rules moved off the recorded chain.
+//! The runs print how many cases the last rule moved off the recorded chain.
 //!
 //! The comparison is then exact: the set of (`where`, chain) of the `plain` hits of the value's
 //! label must equal the expected set, every known hit of the message must be of that label and
@@ -580,61 +572,10 @@ fn visible(data: &[u8], value: &[u8]) -> bool {
     })
 }
 
-/// Percent-decodes `input` (`+` stays `+`); invalid escapes are kept.
-fn percent_decode(input: &[u8]) -> Vec<u8> {
-    let hex = |b: Option<&u8>| b.and_then(|b| char::from(*b).to_digit(16));
-    let mut out = Vec::with_capacity(input.len());
-    let mut i = 0;
-    while let Some(&b) = input.get(i) {
-        match (b, hex(input.get(i + 1)), hex(input.get(i + 2))) {
-            (b'%', Some(hi), Some(lo)) => {
-                out.push(u8::try_from(hi * 16 + lo).expect("a byte"));
-                i += 3;
-            }
-            _ => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    out
-}
-
-/// Longest chain the walk decodes below ([`DecodeLimits::max_depth`] by default).
-const MAX_DEPTH: usize = 8;
-
-/// The nodes the walk visits besides the recorded path that can hold the value, as (index of the
-/// path node they hang from, number of `percent` elements below it, data). Compressed data that
-/// holds a valid `%XX` escape (percent-encoded text kept verbatim in LZ4 literals or zstd raw
-/// blocks) is also percent-decoded, because no structured reading accepts compressed data and
-/// decode tries percent-decoding whenever none did (docs/chain.md); the result is still binary
-/// and is percent-decoded again while escapes remain, within the depth cap.
-fn percent_decoded_compressed(built: &Built) -> Vec<(usize, usize, Vec<u8>)> {
-    let mut out = Vec::new();
-    for (i, data) in built.nodes.iter().enumerate() {
-        if !has_compression_magic(data) {
-            continue;
-        }
-        let mut current = data.clone();
-        for k in 1.. {
-            if i + k > MAX_DEPTH {
-                break;
-            }
-            let decoded = percent_decode(&current);
-            if decoded.len() == current.len() {
-                break;
-            }
-            out.push((i, k, decoded.clone()));
-            current = decoded;
-        }
-    }
-    out
-}
-
 /// The chains where the value must be reported, by the two folding rules of docs/chain.md: a node
 /// is dropped when the value was visible at or before the last transform leading to it, and a node
 /// is dropped when a deeper surviving node is reached from it through selectors only. Candidates
-/// are the recorded path's nodes and [`percent_decoded_compressed`].
+/// are the recorded path's nodes (compressed data is never percent-decoded).
 fn expected_chains(built: &Built, value: &[u8]) -> BTreeSet<Vec<String>> {
     let shown: Vec<bool> = built.nodes.iter().map(|d| visible(d, value)).collect();
     let chain = &built.chain;
@@ -646,7 +587,7 @@ fn expected_chains(built: &Built, value: &[u8]) -> BTreeSet<Vec<String>> {
     let survivors: Vec<usize> = (0..built.nodes.len())
         .filter(|&i| shown[i] && survives_transforms(i))
         .collect();
-    let mut expected: BTreeSet<Vec<String>> = survivors
+    let expected: BTreeSet<Vec<String>> = survivors
         .iter()
         .filter(|&&i| {
             !survivors
@@ -655,20 +596,6 @@ fn expected_chains(built: &Built, value: &[u8]) -> BTreeSet<Vec<String>> {
         })
         .map(|&i| built.chain_text(i))
         .collect();
-    // The k-th `percent` node below path node i: its last transform is that `percent`, so it
-    // survives only when the value is visible on none of the path nodes 0..=i and none of the
-    // percent nodes above it.
-    let extra = percent_decoded_compressed(built);
-    for (i, k, data) in &extra {
-        let above = extra
-            .iter()
-            .any(|(i2, k2, d2)| i2 == i && k2 < k && visible(d2, value));
-        if visible(data, value) && !visible_up_to(*i) && !above {
-            let mut c = built.chain_text(*i);
-            c.extend(std::iter::repeat_n("percent".to_string(), *k));
-            expected.insert(c);
-        }
-    }
     expected
 }
 
