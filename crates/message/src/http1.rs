@@ -7,17 +7,7 @@
 
 use crate::{request_url, ConnContext};
 use phonehome_http::{HttpRequest, HttpResponse};
-use phonehome_model::{Direction, Header, Message, SourceRef, Timestamp, Transport};
-
-fn transport(ctx: &ConnContext, version: &str) -> Transport {
-    Transport {
-        client: ctx.client,
-        server: ctx.server,
-        tls: ctx.tls.clone(),
-        http: crate::normalize_http_version(version),
-        sni: ctx.sni.clone(),
-    }
-}
+use phonehome_model::{Direction, Header, Message, SourceRef, Timestamp};
 
 /// The host the client named: `:authority` (HTTP/2), else the `Host` header, trimmed.
 fn host_of(headers: &[Header]) -> Option<String> {
@@ -82,7 +72,7 @@ pub fn from_http_request(
         time: Some(time),
         source: SourceRef::frame(ctx.file.clone(), frame),
         direction: Direction::Request,
-        transport: transport(ctx, &req.line.version),
+        transport: ctx.transport(Some(&req.line.version)),
         method: Some(req.line.method),
         url,
         target: req.line.target,
@@ -119,7 +109,7 @@ pub fn from_http_response(
         time: Some(time),
         source: SourceRef::frame(ctx.file.clone(), frame),
         direction: Direction::Response,
-        transport: transport(ctx, &resp.version),
+        transport: ctx.transport(Some(&resp.version)),
         method,
         url,
         target,

@@ -23,6 +23,7 @@ mod http1;
 pub use har::from_har_entry;
 pub use http1::{from_http_request, from_http_response};
 
+use phonehome_model::Transport;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -50,6 +51,18 @@ impl ConnContext {
             server,
             tls: None,
             sni: None,
+        }
+    }
+
+    /// The transport of a message on this connection, with its HTTP version as written (`HTTP/1.1`,
+    /// `2`…; `None` for DNS and unparsed streams).
+    pub fn transport(&self, http_version: Option<&str>) -> Transport {
+        Transport {
+            client: self.client,
+            server: self.server,
+            tls: self.tls.clone(),
+            http: http_version.and_then(normalize_http_version),
+            sni: self.sni.clone(),
         }
     }
 

@@ -68,7 +68,7 @@ pub struct Options {
 /// Runs inputs through the pipeline and accumulates findings and totals.
 pub struct Analyzer {
     options: Options,
-    detector: Option<Detector>,
+    detector: Detector,
     decode_limits: DecodeLimits,
     attributor: Attributor,
     findings: FindingSet,
@@ -84,9 +84,7 @@ impl Analyzer {
         let keylog = Arc::new(options.keylog.clone());
         // Without a profile there are no known values, but identifiers nobody listed are still
         // looked for.
-        let detector = Some(Detector::new(
-            options.profile.as_ref().unwrap_or(&Profile::default()),
-        ));
+        let detector = Detector::new(options.profile.as_ref().unwrap_or(&Profile::default()));
         let decode_limits = DecodeLimits::from_limits(&options.limits);
         let summary = Summary {
             tool: format!("phonehome {}", env!("CARGO_PKG_VERSION")),
@@ -163,10 +161,8 @@ impl Analyzer {
     /// decode → detect → attribute over one request; `location` overrides where the hits are
     /// said to be (for stream payloads, which have no message structure).
     fn detect(&mut self, msg: &Message, location: Option<&str>, report: &mut dyn Report) {
-        let Some(detector) = &self.detector else {
-            return;
-        };
-        let (hits, decoded) = phonehome_detect::detect_message(msg, detector, &self.decode_limits);
+        let (hits, decoded) =
+            phonehome_detect::detect_message(msg, &self.detector, &self.decode_limits);
         for reason in decoded.limits_hit {
             let mut w = Warning::new(WarningCode::Limit, msg.source.file.clone(), reason);
             w.frame = msg.source.frame;

@@ -304,6 +304,22 @@ impl CaptureRun<'_> {
         self.feed(id, depth, Direction::Response, &server, frame);
     }
 
+    /// A warning from a protocol parser (`TLS`, `HTTP/1`, `HTTP/2`) about one direction.
+    fn protocol_warning(
+        &mut self,
+        code: WarningCode,
+        protocol: &str,
+        dir: Direction,
+        frame: u64,
+        reason: String,
+    ) {
+        self.warn_at(
+            code,
+            frame,
+            format!("{protocol} {}: {reason}", dir.as_str()),
+        );
+    }
+
     /// Whether the TLS layer just above `depth` negotiated (or was offered only) `h2`.
     fn negotiated_h2(&mut self, id: ConnId, depth: usize) -> bool {
         if depth == 0 {
@@ -354,11 +370,7 @@ impl CaptureRun<'_> {
                     frame: f,
                     reason,
                 } => {
-                    self.warn_at(
-                        WarningCode::Malformed,
-                        f,
-                        format!("TLS {}: {reason}", dir.as_str()),
-                    );
+                    self.protocol_warning(WarningCode::Malformed, "TLS", dir, f, reason);
                 }
             }
         }
@@ -441,22 +453,14 @@ impl CaptureRun<'_> {
                     frame: f,
                     reason,
                 } => {
-                    self.warn_at(
-                        WarningCode::Malformed,
-                        f,
-                        format!("HTTP/1 {}: {reason}", dir.as_str()),
-                    );
+                    self.protocol_warning(WarningCode::Malformed, "HTTP/1", dir, f, reason);
                 }
                 Http1Event::Limit {
                     dir,
                     frame: f,
                     reason,
                 } => {
-                    self.warn_at(
-                        WarningCode::Limit,
-                        f,
-                        format!("HTTP/1 {}: {reason}", dir.as_str()),
-                    );
+                    self.protocol_warning(WarningCode::Limit, "HTTP/1", dir, f, reason);
                 }
             }
         }
@@ -472,22 +476,14 @@ impl CaptureRun<'_> {
                     frame: f,
                     reason,
                 } => {
-                    self.warn_at(
-                        WarningCode::Malformed,
-                        f,
-                        format!("HTTP/2 {}: {reason}", dir.as_str()),
-                    );
+                    self.protocol_warning(WarningCode::Malformed, "HTTP/2", dir, f, reason);
                 }
                 Http2Event::Limit {
                     dir,
                     frame: f,
                     reason,
                 } => {
-                    self.warn_at(
-                        WarningCode::Limit,
-                        f,
-                        format!("HTTP/2 {}: {reason}", dir.as_str()),
-                    );
+                    self.protocol_warning(WarningCode::Limit, "HTTP/2", dir, f, reason);
                 }
             }
         }

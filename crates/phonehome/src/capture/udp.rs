@@ -6,7 +6,7 @@ use super::CaptureRun;
 use phonehome_dns::{parse_message, type_name, DnsError, DnsMessage, RData};
 use phonehome_flow::{ConnId, ConnInfo, FrameMeta};
 use phonehome_model::{
-    Body, Direction, Message, NameSource, NotInspected, Protocol, SourceRef, Transport, WarningCode,
+    Body, Direction, Message, NameSource, NotInspected, Protocol, SourceRef, WarningCode,
 };
 use phonehome_quic::{looks_like_quic, QuicFlow};
 
@@ -136,13 +136,7 @@ impl CaptureRun<'_> {
             } else {
                 dir
             },
-            transport: Transport {
-                client: conn.ctx.client,
-                server: conn.ctx.server,
-                tls: None,
-                http: None,
-                sni: None,
-            },
+            transport: conn.ctx.transport(None),
             method: Some("QUERY".to_owned()),
             url: format!("dns:{name}?type={qtype}"),
             target: name.clone(),
@@ -169,13 +163,7 @@ impl CaptureRun<'_> {
             time: Some(frame.time),
             source: SourceRef::frame(self.file.clone(), frame.number),
             direction: Direction::Request,
-            transport: Transport {
-                client: conn.ctx.client,
-                server: conn.ctx.server,
-                tls: None,
-                http: None,
-                sni: None,
-            },
+            transport: conn.ctx.transport(None),
             method: None,
             url: format!("{scheme}://{server}"),
             target: String::new(),
