@@ -16,6 +16,9 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod entity;
+pub mod ip;
+
 use phonehome_model::Destination;
 use std::net::{IpAddr, SocketAddr};
 

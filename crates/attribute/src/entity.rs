@@ -1,0 +1,1 @@
+//! Organisations behind domains: the entity data file, its format and longest-suffix matching.

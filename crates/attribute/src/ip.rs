@@ -1,0 +1,1 @@
+//! Server country and autonomous system of an IP address, from vendored registration data.
