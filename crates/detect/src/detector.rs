@@ -1,5 +1,5 @@
-//! The known-value detector: one Aho-Corasick automaton over every form of every profile value,
-//! a second small one over folded names and SMS texts, and numeric location matching.
+//! The known-value detector: one Aho-Corasick automaton over every form of every profile value
+//! (folded names and SMS texts included), and numeric location matching.
 
 use crate::location::{LocationMatch, LocationMatcher};
 use crate::profile::{Shape, Target};
@@ -585,56 +585,18 @@ fn extend_window(
     (run.chars().count() >= MIN_SMS_PARTIAL_CHARS).then_some((s, e, o == 0 && oe == t.len()))
 }
 
-/// Merges the hits of the folded pass into those of the main pass: where hits of one label
-/// overlap, the longest is kept (a whole SMS found folded rather than two runs of it found as
-/// they are; a name found as it is rather than again folded). Both lists are sorted and
-/// non-overlapping (but for hits of several values at one span), so each folded hit is compared
-/// with the few main hits around it: `O((n + m) log n)`.
-fn keep_longest_per_label(main: Vec<Hit>, folded: Vec<Hit>) -> Vec<Hit> {
-    let mut dropped = vec![false; main.len()];
-    let mut kept_folded = Vec::new();
-    for f in folded {
-        let first = main.partition_point(|h| h.end <= f.start);
-        let overlapping: Vec<usize> = (first..main.len())
-            .take_while(|&i| main.get(i).is_some_and(|h| h.start < f.end))
-            .filter(|&i| {
-                main.get(i)
-                    .is_some_and(|h| h.label == f.label && h.end > f.start)
-            })
-            .collect();
-        let f_len = f.end.saturating_sub(f.start);
-        let longer_main = overlapping
-            .iter()
-            .filter_map(|&i| main.get(i))
-            .any(|h| h.end.saturating_sub(h.start) >= f_len);
-        if longer_main {
-            continue;
-        }
-        for i in overlapping {
-            if let Some(d) = dropped.get_mut(i) {
-                *d = true;
-            }
-        }
-        kept_folded.push(f);
-    }
-    let mut dropped = dropped.into_iter();
-    main.into_iter()
-        .filter(|_| !dropped.next().unwrap_or(false))
-        .chain(kept_folded)
-        .collect()
-}
-
 /// Finds a profile's values, in all their forms, in byte strings.
 ///
 /// Built once per profile; [`Detector::scan`] is a single pass of one automaton over the data
-/// whatever the number of values (plus, for names and SMS texts, a pass of a small automaton over
-/// a folded copy of data that needs it, and a numeric pass for coordinate pairs), and allocates
-/// nothing when nothing matches.
+/// whatever the number of values (over a folded copy of the data when the profile has texts that
+/// fold and the data has non-ASCII bytes or unusual whitespace; plus a numeric pass for coordinate
+/// pairs), and allocates nothing when nothing matches in ASCII data.
 #[derive(Clone, Debug)]
 pub struct Detector {
     main: PatternSet,
-    /// Folded names and SMS texts, matched against folded copies of data.
-    folded: PatternSet,
+    /// Whether data that needs it is folded before the scan: the profile has names, SMS texts
+    /// or texts with non-ASCII characters or whitespace.
+    folds: bool,
     targets: Vec<Target>,
     locations: LocationMatcher,
     /// Identifiers nobody listed (`match: pattern`).
@@ -650,7 +612,7 @@ impl Detector {
         let region = profile.region.as_deref().and_then(variants::region_id);
         let targets = profile.targets();
         let mut main = PatternSetBuilder::default();
-        let mut folded = PatternSetBuilder::default();
+        let mut folds = false;
         for (t, target) in targets.iter().enumerate() {
             let value = target.value.as_str();
             let forms = match target.shape {
@@ -686,17 +648,25 @@ impl Detector {
                         );
                     }
                 }
-                Shape::Name => folded.text(t, fold_str(value).trim()),
+                Shape::Name => {
+                    main.text(t, fold_str(value).trim());
+                    folds = true;
+                }
                 Shape::Sms => {
                     main.sms(t, &collapse_whitespace(value));
-                    folded.sms(t, fold_str(value).trim());
+                    main.sms(t, fold_str(value).trim());
+                    folds = true;
+                }
+                Shape::Text if needs_folding(value.as_bytes()) => {
+                    main.text(t, fold_str(value).trim());
+                    folds = true;
                 }
                 _ => {}
             }
         }
         Self {
             main: main.build(),
-            folded: folded.build(),
+            folds,
             targets,
             locations: LocationMatcher::new(&profile.locations),
             unlisted: phonehome_patterns::PatternScanner::new(profile.region.as_deref()),
@@ -713,13 +683,12 @@ impl Detector {
         self.main.patterns.len()
     }
 
-    /// Heap bytes used by the automata (main and folded), as aho-corasick reports them.
+    /// Heap bytes used by the automaton, as aho-corasick reports them.
     pub fn automaton_bytes(&self) -> usize {
-        [&self.main, &self.folded]
-            .iter()
-            .filter_map(|set| set.automaton.as_ref())
-            .map(AhoCorasick::memory_usage)
-            .sum()
+        self.main
+            .automaton
+            .as_ref()
+            .map_or(0, AhoCorasick::memory_usage)
     }
 
     /// The kind of the main automaton: `DFA` when the patterns fit its size limit, else an NFA.
@@ -735,36 +704,31 @@ impl Detector {
     /// - automaton matches whose alphanumeric edges do not touch a character of their own class
     ///   (a digit pattern inside a longer digit run is not a match, nor is hex inside hex); where
     ///   they overlap the leftmost wins, and at one position the longest (one hit per profile
-    ///   value a pattern stands for);
-    /// - names and SMS texts in a folded copy of `data` (NFKC, lower case, whitespace collapsed)
-    ///   when `data` has non-ASCII bytes or unusual whitespace and is at most
-    ///   [`crate::MAX_FOLDED_NODE_BYTES`] long, unless already found there as they are;
+    ///   value a pattern stands for). When the profile has names, SMS texts or non-ASCII texts and
+    ///   `data` has non-ASCII bytes or unusual whitespace and is at most
+    ///   [`crate::MAX_FOLDED_NODE_BYTES`] long, the one pass runs over a folded copy of `data`
+    ///   (non-ASCII characters NFKC-normalised and lower-cased, whitespace runs one space, ASCII
+    ///   kept as it is) and hits are mapped back to `data`;
     /// - coordinate pairs written in `data` that match a `[[location]]` (see the crate docs).
     pub fn scan(&self, data: &[u8]) -> Vec<Hit> {
-        let mut hits: Vec<Hit> = self
-            .main
-            .select(data)
-            .into_iter()
-            .filter_map(|s| self.hit(data, s.start, s.end, s.meaning, s.whole))
-            .collect();
-        if self.folded.automaton.is_some()
-            && data.len() <= MAX_FOLDED_NODE_BYTES
-            && needs_folding(data)
-        {
-            let folded = Folded::new(data);
-            let extra: Vec<Hit> = self
-                .folded
-                .select(&folded.text)
-                .into_iter()
-                .filter_map(|s| {
-                    let (start, end) = folded.original_range(s.start, s.end);
-                    self.hit(data, start, end, s.meaning, s.whole)
-                })
-                .collect();
-            if !extra.is_empty() {
-                hits = keep_longest_per_label(hits, extra);
-            }
-        }
+        let mut hits: Vec<Hit> =
+            if self.folds && data.len() <= MAX_FOLDED_NODE_BYTES && needs_folding(data) {
+                let folded = Folded::new(data);
+                self.main
+                    .select(&folded.text)
+                    .into_iter()
+                    .filter_map(|s| {
+                        let (start, end) = folded.original_range(s.start, s.end);
+                        self.hit(data, start, end, s.meaning, s.whole)
+                    })
+                    .collect()
+            } else {
+                self.main
+                    .select(data)
+                    .into_iter()
+                    .filter_map(|s| self.hit(data, s.start, s.end, s.meaning, s.whole))
+                    .collect()
+            };
         if !self.locations.is_empty() {
             for m in self.locations.scan_text(data) {
                 let text = data.get(m.start..m.end).unwrap_or_default();

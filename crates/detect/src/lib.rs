@@ -18,9 +18,10 @@
 //!   [`Detector::scan`] is one pass of that automaton over the data. It is a DFA up to
 //!   [`MAX_DFA_PATTERN_BYTES`] of patterns (a profile of a few hundred values), else a contiguous
 //!   NFA ([`Detector::pattern_count`], [`Detector::automaton_bytes`] tell the size).
-//! - Contact names and SMS texts are also matched folded (Unicode NFKC, lower case, whitespace
-//!   runs collapsed) by a second, small automaton over a folded copy of data that has non-ASCII
-//!   bytes or unusual whitespace (at most [`MAX_FOLDED_NODE_BYTES`]); any run of at least
+//! - Contact names, SMS texts and non-ASCII texts are also in the automaton folded (Unicode NFKC,
+//!   lower case, whitespace runs collapsed); data that has non-ASCII bytes or unusual whitespace
+//!   (at most [`MAX_FOLDED_NODE_BYTES`]) is folded the same way before the one pass (ASCII keeps
+//!   its case), and hits are mapped back to the original bytes; any run of at least
 //!   [`MIN_SMS_PARTIAL_CHARS`] characters of an SMS text is a `partial` match.
 //! - `[[location]]` points are matched numerically, not by the automaton: a coordinate pair is
 //!   the point when it lies within `radius_m` (haversine; [`DEFAULT_RADIUS_M`] when not given) or

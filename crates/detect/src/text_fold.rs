@@ -1,12 +1,14 @@
-//! Folded copies of text: Unicode compatibility-normalised (NFKC), lower-cased, whitespace runs
-//! collapsed to one space, with a map back to the original offsets. Names and SMS texts are
-//! matched in folded form when a node has non-ASCII bytes or unusual whitespace.
+//! Folded copies of text: non-ASCII characters Unicode compatibility-normalised (NFKC) and
+//! lower-cased, whitespace runs collapsed to one space, ASCII otherwise kept as it is (the
+//! automaton ignores ASCII case, and base64 digests are case-sensitive), with a map back to the
+//! original offsets. The detector scans the folded copy instead of a node that has non-ASCII bytes
+//! or unusual whitespace, so names and SMS texts match however they are cased and composed.
 
 use unicode_normalization::char::canonical_combining_class;
 use unicode_normalization::UnicodeNormalization;
 
-/// Largest node that is folded and scanned a second time; larger nodes are matched only as they
-/// are (their decoded pieces, JSON leaves and form fields, are usually small enough).
+/// Largest node that is folded before it is scanned; larger nodes are scanned as they are (their
+/// decoded pieces, JSON leaves and form fields, are usually small enough).
 pub const MAX_FOLDED_NODE_BYTES: usize = 256 * 1024;
 
 /// What stands for bytes that are not UTF-8 in a folded copy (matches no pattern).
@@ -22,9 +24,10 @@ pub(crate) struct Folded {
     map: Vec<(u32, u32)>,
 }
 
-/// `s` folded: NFKC, lower case, every run of whitespace one space. Not trimmed.
+/// `s` folded as a pattern: NFKC, lower case (ASCII too: patterns are matched ASCII
+/// case-insensitively), every run of whitespace one space. Not trimmed.
 pub(crate) fn fold_str(s: &str) -> String {
-    String::from_utf8_lossy(&Folded::new(s.as_bytes()).text).into_owned()
+    String::from_utf8_lossy(&Folded::new(s.as_bytes()).text).to_lowercase()
 }
 
 /// `s` with its whitespace runs collapsed to one space and trimmed.
@@ -91,6 +94,9 @@ impl Folded {
                     text.push(b' ');
                 }
                 *last_space = true;
+            } else if c.is_ascii() {
+                *last_space = false;
+                text.push(c as u8);
             } else {
                 *last_space = false;
                 let mut buf = [0u8; 4];
@@ -144,9 +150,9 @@ mod tests {
         let data = "x  JOSE\u{301} y".as_bytes();
         let f = Folded::new(data);
         let text = std::str::from_utf8(&f.text).unwrap();
-        assert_eq!(text, "x josé y");
-        let start = text.find("josé").unwrap();
-        let (s, e) = f.original_range(start, start + "josé".len());
+        assert_eq!(text, "x JOSé y");
+        let start = text.find("JOSé").unwrap();
+        let (s, e) = f.original_range(start, start + "JOSé".len());
         assert_eq!(&data[s..e], "JOSE\u{301}".as_bytes());
         let (s, e) = f.original_range(text.len() - 1, text.len());
         assert_eq!(&data[s..e], b"y");

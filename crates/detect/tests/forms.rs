@@ -395,3 +395,48 @@ fn many_folded_hits_merge_quickly() {
     assert_eq!(hits.len(), 2 * (data.len() / unit.len()));
     assert!(hits.windows(2).all(|w| w[0].end <= w[1].start));
 }
+
+#[test]
+fn one_pass_over_folded_data_keeps_case_sensitive_forms() {
+    let d = detector();
+    // A node with non-ASCII bytes is scanned folded: the full-width name matches, and so do an
+    // upper-case MAC and a base64 SHA-256 digest (case-sensitive) in the same pass.
+    let digest = STANDARD.encode(Sha256::digest(b"356938035643809"));
+    let data =
+        format!("电话 {{\"n\":\"ＪＯＳÉ  NÚÑEZ\",\"m\":\"3C-28-6D-01-23-45\",\"h\":\"{digest}\"}}");
+    let hits = d.scan(data.as_bytes());
+    let forms: Vec<(&str, &str)> = hits
+        .iter()
+        .map(|h| (h.kind.as_str(), h.form.as_str()))
+        .collect();
+    assert_eq!(
+        forms,
+        [
+            ("contact", "formatted"),
+            ("mac", "formatted"),
+            ("imei", "sha256")
+        ],
+        "{hits:?}"
+    );
+    assert_eq!(
+        &data.as_bytes()[hits[0].start..hits[0].end],
+        "ＪＯＳÉ  NÚÑEZ".as_bytes()
+    );
+    assert_eq!(
+        &data.as_bytes()[hits[2].start..hits[2].end],
+        digest.as_bytes()
+    );
+    // The same digest with its case flipped is not the digest.
+    let flipped: String = digest
+        .chars()
+        .map(|c| {
+            if c.is_ascii_uppercase() {
+                c.to_ascii_lowercase()
+            } else {
+                c.to_ascii_uppercase()
+            }
+        })
+        .collect();
+    let data = format!("电话 {flipped}");
+    assert!(d.scan(data.as_bytes()).is_empty());
+}
