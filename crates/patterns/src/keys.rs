@@ -270,10 +270,42 @@ fn lookup(key: &str) -> Option<(&'static str, Rule, Confidence)> {
         .map(|&(_, kind, rule, base)| (kind, rule, base))
 }
 
+/// Most keys remembered by [`classify_key`] per thread; the memo is emptied when it is full.
+const MAX_MEMO_KEYS: usize = 4096;
+
+thread_local! {
+    /// Classes of keys seen recently: the same header names and JSON keys recur in every message.
+    static KEY_MEMO: std::cell::RefCell<std::collections::HashMap<Box<str>, Option<KeyClass>>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+/// Longest key (or selector chain element) whose class is remembered.
+const MAX_MEMO_KEY_LEN: usize = 4 * MAX_KEY_LEN;
+
+/// Classifies a key (see [`classify_uncached`]), remembering the answer for keys of at most
+/// [`MAX_MEMO_KEY_LEN`] bytes.
+pub(crate) fn classify_key(key: &str) -> Option<KeyClass> {
+    if key.len() > MAX_MEMO_KEY_LEN {
+        return classify_uncached(key);
+    }
+    if let Some(known) = KEY_MEMO.with(|memo| memo.borrow().get(key).copied()) {
+        return known;
+    }
+    let class = classify_uncached(key);
+    KEY_MEMO.with(|memo| {
+        let mut memo = memo.borrow_mut();
+        if memo.len() >= MAX_MEMO_KEYS {
+            memo.clear();
+        }
+        memo.insert(key.into(), class);
+    });
+    class
+}
+
 /// Classifies a key: exact lookup of its normalised form, then after stripping vendor prefixes
 /// (`device`, `sim`, `wifi`, …), leading digits, digest suffixes (`md5`, …), other suffixes
 /// (`enc`, `list`, …) and a plural `s`, one at a time.
-pub(crate) fn classify_key(key: &str) -> Option<KeyClass> {
+fn classify_uncached(key: &str) -> Option<KeyClass> {
     let normalized = normalize_bare_key(key)?;
     let mut rest = normalized.as_str();
     let mut hashed = false;
