@@ -481,6 +481,8 @@ pub(crate) enum SiblingKey {
 /// - `json:<JSONPath>`: the path without its last member; the member's name, or [`SiblingKey::Unnamed`]
 ///   for an array index;
 /// - `form:<name>`, `query:<name>`, `multipart:<name>`: the selector kind; the name;
+/// - `header:<name>` and `cookie:<name>`, the location of a header or cookie as sent: all headers
+///   (all cookies) of a message are siblings; the name, without an `X-` prefix;
 /// - any other `<kind>:<path>` selector (`protobuf:<field path>`, also with decode's `:double`,
 ///   `:float` or `:int64` reading suffix): the path up to its last `.` or `/`; the rest,
 ///   [`SiblingKey::Unnamed`] when it is a number (a field number).
@@ -490,7 +492,14 @@ pub(crate) fn sibling_key(element: &str) -> Option<(String, SiblingKey)> {
     let (kind, path) = element.split_once(':')?;
     let (parent, key, index) = match kind {
         "json" => json_parent_and_key(path)?,
-        "form" | "query" | "multipart" => (String::new(), path.to_string(), false),
+        "form" | "query" | "multipart" | "cookie" => (String::new(), path.to_string(), false),
+        "header" => {
+            let bare = match path.get(..2) {
+                Some(p) if p.eq_ignore_ascii_case("x-") => path.get(2..).unwrap_or(""),
+                _ => path,
+            };
+            (String::new(), bare.to_string(), false)
+        }
         _ => {
             // decode writes a number's alternative readings as a suffix
             // (`protobuf:1.2:double`, `protobuf:3:float`): the field is what pairs.
@@ -615,11 +624,22 @@ impl NumberLeaf {
         if data.len() > MAX_NUMBER_LEAF_LEN {
             return None;
         }
-        let (last, prefix) = chain.split_last()?;
+        // A header or cookie as sent (no chain) is a sibling of the message's other headers or
+        // cookies: `X-Lat: 51.5` beside `X-Lng: -0.12`.
+        let (element, prefix, group_location) = match chain.split_last() {
+            Some((last, prefix)) => (last.as_str(), prefix, location),
+            None => {
+                let (kind, _) = location.split_once(':')?;
+                if kind != "header" && kind != "cookie" {
+                    return None;
+                }
+                (location, chain, kind)
+            }
+        };
         let whole = std::str::from_utf8(data).ok()?;
         let text = whole.trim();
         let value = Decimal::parse(text.as_bytes())?;
-        let (parent, key) = sibling_key(last)?;
+        let (parent, key) = sibling_key(element)?;
         let start = whole.len() - whole.trim_start().len();
         Some(NumberLeaf {
             location: location.to_string(),
@@ -629,7 +649,7 @@ impl NumberLeaf {
             end: start + text.len(),
             value,
             key,
-            group: (location.to_string(), prefix.to_vec(), parent),
+            group: (group_location.to_string(), prefix.to_vec(), parent),
         })
     }
 }

@@ -256,3 +256,39 @@ fn many_numbers_stay_bounded() {
     );
     println!("{} bytes in {:?}", body.len(), started.elapsed());
 }
+
+#[test]
+fn separate_headers_and_cookies() {
+    let msg = request_message(
+        "https://a.example/",
+        &[
+            ("X-Lat", "51.5074"),
+            ("User-Agent", "x"),
+            ("X-Lng", "-0.1278"),
+        ],
+        b"",
+    );
+    let (form, d, location, ch, preimage) = one(&msg);
+    assert_eq!(
+        (form.as_str(), d, location.as_str()),
+        ("rounded", 4, "header:X-Lat")
+    );
+    assert_eq!((ch, preimage.as_str()), (chain(&[]), "51.5074,-0.1278"));
+    let msg = request_message(
+        "https://a.example/",
+        &[("Cookie", "sid=1; lng=-0.12776; lat=51.50735")],
+        b"",
+    );
+    let (_, _, location, _, preimage) = one(&msg);
+    assert_eq!(
+        (location.as_str(), preimage.as_str()),
+        ("cookie:lat", "51.50735,-0.12776")
+    );
+    // A latitude header and a longitude cookie are not siblings; nor are two latitudes.
+    let msg = request_message(
+        "https://a.example/",
+        &[("X-Lat", "51.5074"), ("Cookie", "lng=-0.1278")],
+        b"",
+    );
+    assert!(hits(&msg).is_empty());
+}
