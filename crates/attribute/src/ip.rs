@@ -140,33 +140,21 @@ impl IpInfo<'_> {
 /// Sorted, non-overlapping ranges of both families, each with a value (0 = no data).
 #[derive(Default)]
 struct RangeTable {
-    v4_starts: Vec<u32>,
-    v4_values: Vec<u32>,
-    v6_starts: Vec<u128>,
-    v6_values: Vec<u32>,
+    v4: format::Ranges<u32>,
+    v6: format::Ranges<u128>,
 }
 
 impl RangeTable {
-    fn from_raw(v4: &[(u128, u32)], v6: &[(u128, u32)]) -> Self {
-        Self {
-            // `format::decode` has checked that IPv4 starts fit in 32 bits.
-            v4_starts: v4.iter().map(|&(s, _)| s as u32).collect(),
-            v4_values: v4.iter().map(|&(_, v)| v).collect(),
-            v6_starts: v6.iter().map(|&(s, _)| s).collect(),
-            v6_values: v6.iter().map(|&(_, v)| v).collect(),
-        }
-    }
-
     /// The value of the range holding `ip` (0 when none does).
     fn find(&self, ip: IpAddr) -> u32 {
         let (n, values) = match ip {
             IpAddr::V4(a) => {
                 let a = u32::from(a);
-                (self.v4_starts.partition_point(|&s| s <= a), &self.v4_values)
+                (self.v4.starts.partition_point(|&s| s <= a), &self.v4.values)
             }
             IpAddr::V6(a) => {
                 let a = u128::from(a);
-                (self.v6_starts.partition_point(|&s| s <= a), &self.v6_values)
+                (self.v6.starts.partition_point(|&s| s <= a), &self.v6.values)
             }
         };
         n.checked_sub(1)
@@ -176,7 +164,7 @@ impl RangeTable {
     }
 
     fn len(&self) -> usize {
-        self.v4_starts.len() + self.v6_starts.len()
+        self.v4.starts.len() + self.v6.starts.len()
     }
 }
 
@@ -212,7 +200,8 @@ impl IpDatabase {
     pub fn embedded() -> &'static IpDatabase {
         static EMBEDDED: OnceLock<IpDatabase> = OnceLock::new();
         EMBEDDED.get_or_init(|| {
-            Self::from_bytes(EMBEDDED_COUNTRY, EMBEDDED_ASN).unwrap_or_else(|e| Self::empty(Some(e)))
+            Self::from_bytes(EMBEDDED_COUNTRY, EMBEDDED_ASN)
+                .unwrap_or_else(|e| Self::empty(Some(e)))
         })
     }
 
@@ -245,9 +234,9 @@ impl IpDatabase {
             country_source: c.source,
             asn_source: a.source,
             data_date,
-            country_ranges: RangeTable::from_raw(&c.v4, &c.v6),
+            country_ranges: RangeTable { v4: c.v4, v6: c.v6 },
             countries: c.strings,
-            asn_ranges: RangeTable::from_raw(&a.v4, &a.v6),
+            asn_ranges: RangeTable { v4: a.v4, v6: a.v6 },
             asn_records: a.records,
             asn_names: a.strings,
             load_error: None,
@@ -312,9 +301,7 @@ pub fn canonical(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V6(a) => {
             let s = a.segments();
-            if s[..5] == [0, 0, 0, 0, 0] && s[5] == 0xffff
-                || s[..6] == [0x64, 0xff9b, 0, 0, 0, 0]
-            {
+            if s[..5] == [0, 0, 0, 0, 0] && s[5] == 0xffff || s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
                 let o = a.octets();
                 IpAddr::V4(Ipv4Addr::new(o[12], o[13], o[14], o[15]))
             } else {
