@@ -30,6 +30,14 @@ pub struct Analyze {
     /// pcapng files are used automatically.
     #[arg(long, value_name = "FILE")]
     pub keylog: Vec<PathBuf>,
+    /// Entity data (TOML, see docs/entities.md) adding to or overriding the built-in organisations;
+    /// repeatable, later files win.
+    #[arg(long, value_name = "FILE")]
+    pub entities: Vec<PathBuf>,
+    /// Countries of concern, ISO 3166 codes separated by commas (`CN,RU`): findings whose
+    /// organisation, parent or server country is listed are marked (`watch`) and listed first.
+    #[arg(long, value_name = "CC,…", value_delimiter = ',')]
+    pub watch: Vec<String>,
     /// Output format: `table` (default on a terminal) or `jsonl` (default otherwise).
     #[arg(long, value_name = "FORMAT")]
     pub format: Option<Format>,

@@ -10,7 +10,7 @@ use anyhow::Context as _;
 use clap::Parser as _;
 use flags::{Analyze, Cli, Command};
 use phonehome::model::{Warning, WarningCode};
-use phonehome::{Analyzer, Format, JsonLines, KeyLog, Options, Profile, Report, Table};
+use phonehome::{Analyzer, EntityDb, Format, JsonLines, KeyLog, Options, Profile, Report, Table};
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::process::ExitCode;
 
@@ -45,6 +45,33 @@ fn analyze(args: Analyze) -> anyhow::Result<u8> {
         None => (None, Vec::new()),
     };
     let profile_file = args.device.as_ref().map(|p| p.display().to_string());
+    let mut watch = Vec::new();
+    for code in &args.watch {
+        let code = code.trim();
+        if code.len() != 2 || !code.bytes().all(|b| b.is_ascii_alphabetic()) {
+            anyhow::bail!("--watch: `{code}` is not a two-letter ISO 3166 country code");
+        }
+        watch.push(code.to_ascii_uppercase());
+    }
+    let mut entities = None;
+    for path in &args.entities {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read entity data {}", path.display()))?;
+        let base = entities.as_ref().unwrap_or(EntityDb::embedded());
+        let merged = base
+            .overlay_toml(&text, &path.display().to_string())
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        entities = Some(merged);
+    }
+    let mut profile_warnings = profile_warnings;
+    if let Some(vendor) = profile.as_ref().and_then(|p| p.vendor.as_deref()) {
+        let db = entities.as_ref().unwrap_or(EntityDb::embedded());
+        if db.entity(vendor).is_none() {
+            profile_warnings.push(format!(
+                "[device] vendor `{vendor}` is not an entity id of the entity data; findings will not say first or third party"
+            ));
+        }
+    }
     let mut keylog = KeyLog::new();
     let mut keylog_warnings = Vec::new();
     for path in &args.keylog {
@@ -91,6 +118,8 @@ fn analyze(args: Analyze) -> anyhow::Result<u8> {
         limits,
         keylog,
         keylog_files,
+        entities,
+        watch,
     });
     for w in &keylog_warnings {
         if !args.quiet {

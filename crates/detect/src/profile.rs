@@ -19,7 +19,7 @@ const DEVICE_VALUE_KEYS: [(&str, bool); 10] = [
     ("email", true),
 ];
 /// Keys of the `[device]` table that describe the device.
-const DEVICE_INFO_KEYS: [&str; 2] = ["name", "region"];
+const DEVICE_INFO_KEYS: [&str; 3] = ["name", "region", "vendor"];
 /// Top-level keys.
 const TOP_KEYS: [&str; 5] = ["device", "location", "contact", "sms", "custom"];
 /// Keys of a `[[location]]` entry.
@@ -90,6 +90,8 @@ pub struct Profile {
     pub name: Option<String>,
     /// `[device] region` (ISO 3166-1 alpha-2), used for national phone-number formats.
     pub region: Option<String>,
+    /// `[device] vendor`: the entity id of the device's maker (`xiaomi`), for first or third party.
+    pub vendor: Option<String>,
     /// The `[device]` identifiers, in the order listed.
     pub values: Vec<ProfileValue>,
     /// The `[[location]]` entries.
@@ -445,6 +447,10 @@ impl ProfileReader<'_> {
         for (key, value) in self.members("device", node)? {
             match key.as_str() {
                 "name" => self.profile.name = Some(self.string(key, value)?),
+                "vendor" => {
+                    let vendor = self.string(key, value)?.trim().to_ascii_lowercase();
+                    self.profile.vendor = Some(vendor);
+                }
                 "region" => {
                     let region = self.string(key, value)?;
                     if variants::region_id(&region).is_none() {

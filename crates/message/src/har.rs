@@ -56,6 +56,7 @@ pub fn from_har_entry(file: Arc<str>, entry: HarEntry, max_body: usize) -> Vec<M
         tls: None,
         http: normalize_http_version(&req.http_version),
         sni: None,
+        dns_name: None,
     };
     let target = target_of(&url);
     let mut headers = wire_headers(&req.headers);

@@ -40,6 +40,8 @@ pub struct ConnContext {
     pub tls: Option<String>,
     /// TLS SNI when seen.
     pub sni: Option<String>,
+    /// The name a DNS answer earlier in the capture gave the server's address, when any.
+    pub dns_name: Option<String>,
 }
 
 impl ConnContext {
@@ -51,6 +53,7 @@ impl ConnContext {
             server,
             tls: None,
             sni: None,
+            dns_name: None,
         }
     }
 
@@ -63,6 +66,7 @@ impl ConnContext {
             tls: self.tls.clone(),
             http: http_version.and_then(normalize_http_version),
             sni: self.sni.clone(),
+            dns_name: self.dns_name.clone(),
         }
     }
 

@@ -1,6 +1,6 @@
 //! Findings: personal data seen leaving the device.
 
-use crate::{Direction, SourceRef};
+use crate::{Direction, NameSource, SourceRef};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -31,21 +31,66 @@ pub struct FindingTransport {
     pub sni: Option<String>,
 }
 
-/// Who receives the data: the attribution stage's answers (null when unknown).
+/// Who receives the data: the attribution stage's answers (null when unknown). Three claims kept
+/// apart: who controls the destination (`org`, `org_country`, `parent`), where its server's
+/// address block is registered (`server_country`) and which network announces it (`asn`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize)]
 pub struct Destination {
+    /// The host name attributed (the `Host`, `:authority`, SNI, DNS name…), lower case.
+    pub name: Option<String>,
+    /// Where that name came from.
+    pub name_source: Option<NameSource>,
     /// Registrable domain from the Public Suffix List.
     pub domain: Option<String>,
     /// Organisation that controls the domain.
-    pub org: Option<String>,
+    pub org: Option<OrgRef>,
     /// Headquarters country of the organisation (ISO 3166-1 alpha-2).
     pub org_country: Option<String>,
-    /// Declared country of the server's IP block.
+    /// Country of incorporation, when the entity data gives one that differs (`KY`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub incorporated: Option<String>,
+    /// The organisation's parent company.
+    pub parent: Option<OrgRef>,
+    /// Headquarters country of the parent.
+    pub parent_country: Option<String>,
+    /// The entity-data domain rule that matched (`miui.com`) and the file it came from.
+    pub org_rule: Option<String>,
+    /// Evidence for the organisation: company sites, filings, WHOIS records.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub org_evidence: Vec<String>,
+    /// Whether the receiver is the device's vendor (or its group) or a third party; null when the
+    /// profile names no vendor or the organisation is unknown.
+    pub party: Option<Party>,
+    /// The server's IP address.
+    pub server_ip: Option<String>,
+    /// Declared country of the server's IP block (registration data: where the holder declares
+    /// the block, not where the machine stands).
     pub server_country: Option<String>,
+    /// The database `server_country` comes from.
+    pub server_country_source: Option<String>,
     /// Autonomous system number of the server's IP.
     pub asn: Option<u32>,
     /// Name of that autonomous system.
     pub asn_org: Option<String>,
+}
+
+/// An organisation: an id from the entity data and a display name.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct OrgRef {
+    /// Entity id (`xiaomi`).
+    pub id: String,
+    /// Display name (`Xiaomi`).
+    pub name: String,
+}
+
+/// Whether a receiver belongs to the device's vendor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Party {
+    /// The vendor itself, its parent or a company of its group.
+    First,
+    /// Anyone else.
+    Third,
 }
 
 /// One piece of personal data seen in a message. The JSON field order is part of the contract.
@@ -106,6 +151,9 @@ pub struct Finding {
     pub transport: FindingTransport,
     /// Who receives it.
     pub destination: Destination,
+    /// Which of `org_country`, `parent_country` and `server_country` are in the `--watch` list.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub watch: Vec<&'static str>,
     /// Where in the input the first occurrence is.
     pub source: SourceRef,
 }

@@ -24,6 +24,8 @@ pub enum NameSource {
     Sni,
     /// A DNS answer seen earlier in the capture.
     Dns,
+    /// The name asked in a DNS query (for findings in DNS messages).
+    DnsQuery,
 }
 
 /// A name for a flow's server, with its origin.
@@ -82,6 +84,8 @@ pub struct FlowRecord {
     pub server: SocketAddr,
     /// Names for the server, each with where it was learnt.
     pub names: Vec<FlowName>,
+    /// Who the server belongs to, from its first name (not an ECH outer name) and its address.
+    pub destination: crate::Destination,
     /// TLS version when the flow was TLS.
     pub tls: Option<String>,
     /// The TLS server name the client sent (the public outer name when `ech` is true).

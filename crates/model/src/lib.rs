@@ -31,7 +31,7 @@ mod summary;
 mod time;
 mod warning;
 
-pub use finding::{Destination, Finding, FindingTransport, MatchKind};
+pub use finding::{Destination, Finding, FindingTransport, MatchKind, OrgRef, Party};
 pub use flow::{FlowName, FlowRecord, NameSource, NotInspected, Protocol};
 pub use limits::Limits;
 pub use message::{Body, Direction, Header, Message, Transport};

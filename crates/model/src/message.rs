@@ -37,6 +37,8 @@ pub struct Transport {
     pub http: Option<String>,
     /// The TLS server name the client asked for, when seen.
     pub sni: Option<String>,
+    /// The name a DNS answer earlier in the capture gave the server's address, when any.
+    pub dns_name: Option<String>,
 }
 
 /// One header field, as sent (the name keeps its case; the value is raw bytes).

@@ -76,6 +76,12 @@ pub struct Summary {
     pub data: BTreeMap<String, String>,
     /// The caps in force.
     pub limits: Limits,
+    /// Countries of concern (`--watch`), when any.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub watch: Vec<String>,
+    /// The device's vendor (an entity id), from the profile's `[device] vendor`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vendor: Option<String>,
     /// The `--keylog` files and what they held, when any were given.
     pub keylog: Option<KeyLogSummary>,
     /// First and last message time (RFC 3339), when any.

@@ -38,6 +38,7 @@ pub use phonehome_model as model;
 pub use phonehome_report::{Format, JsonLines, Report, Table};
 
 use findings::FindingSet;
+pub use phonehome_attribute::entity::EntityDb;
 use phonehome_attribute::Attributor;
 use phonehome_decode::DecodeLimits;
 use phonehome_detect::Detector;
@@ -46,7 +47,6 @@ use phonehome_model::{
     WarningCode,
 };
 pub use phonehome_tls::KeyLog;
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -63,6 +63,16 @@ pub struct Options {
     pub keylog: KeyLog,
     /// The `--keylog` files `keylog` was read from, for the summary.
     pub keylog_files: Vec<String>,
+    /// Entity data to attribute with (the built-in data with `--entities` overlays); the
+    /// built-in data when `None`.
+    pub entities: Option<EntityDb>,
+    /// Countries of concern (`--watch`, ISO 3166 alpha-2).
+    pub watch: Vec<String>,
+}
+
+/// The watch list as the summary shows it: upper case, in the order given.
+fn attributor_watch(watch: &[String]) -> Vec<String> {
+    watch.iter().map(|c| c.to_ascii_uppercase()).collect()
 }
 
 /// Runs inputs through the pipeline and accumulates findings and totals.
@@ -86,16 +96,22 @@ impl Analyzer {
         // looked for.
         let detector = Detector::new(options.profile.as_ref().unwrap_or(&Profile::default()));
         let decode_limits = DecodeLimits::from_limits(&options.limits);
+        let vendor = options.profile.as_ref().and_then(|p| p.vendor.clone());
+        let mut attributor = Attributor::new()
+            .with_vendor(vendor.clone())
+            .with_watch(options.watch.clone());
+        if let Some(entities) = &options.entities {
+            attributor = attributor.with_entities(entities.clone());
+        }
         let summary = Summary {
             tool: format!("phonehome {}", env!("CARGO_PKG_VERSION")),
             schema: phonehome_model::SCHEMA_VERSION,
             device: options.profile.as_ref().and_then(|p| p.name.clone()),
             profile: options.profile_file.clone(),
             limits: options.limits.clone(),
-            data: BTreeMap::from([(
-                "public_suffix_list".to_owned(),
-                format!("psl crate {}", phonehome_attribute::PSL_CRATE_VERSION),
-            )]),
+            data: attributor.data_versions().into_iter().collect(),
+            watch: attributor_watch(&options.watch),
+            vendor,
             keylog: (!options.keylog_files.is_empty()).then(|| KeyLogSummary {
                 files: options.keylog_files.clone(),
                 sessions: options.keylog.sessions() as u64,
@@ -107,7 +123,7 @@ impl Analyzer {
             options,
             detector,
             decode_limits,
-            attributor: Attributor::new(),
+            attributor,
             findings: FindingSet::default(),
             summary,
             first_time: None,

@@ -66,6 +66,7 @@ mod tests {
             client: "10.0.0.2:5000".parse().unwrap(),
             server: "203.0.113.7:80".parse().unwrap(),
             names: vec![],
+            destination: Default::default(),
             tls: None,
             sni: None,
             ech: false,

@@ -77,13 +77,52 @@ impl<W: Write> Table<W> {
     }
 }
 
-/// The column a finding belongs to in the matrix: its registrable domain, else its host.
-fn destination_of(f: &Finding) -> String {
-    f.destination
-        .domain
-        .clone()
-        .or_else(|| f.host.clone())
-        .unwrap_or_else(|| "(unknown)".to_owned())
+/// The receiver a finding belongs to in the matrix: its organisation with its headquarters
+/// country, else its registrable domain, else its host; marked `!` when watched.
+fn receiver_of(f: &Finding) -> String {
+    let d = &f.destination;
+    let name = match (&d.org, &d.org_country) {
+        (Some(org), Some(cc)) => format!("{} ({cc})", org.name),
+        (Some(org), None) => org.name.clone(),
+        _ => d
+            .domain
+            .clone()
+            .or_else(|| d.name.clone())
+            .or_else(|| f.host.clone())
+            .unwrap_or_else(|| "(unknown)".to_owned()),
+    };
+    if f.watch.is_empty() {
+        name
+    } else {
+        format!("! {name}")
+    }
+}
+
+/// Where the server stands on paper and whose network it is: `SG AS45102 ALIBABA…`.
+fn server_of(d: &phonehome_model::Destination) -> String {
+    let mut parts = Vec::new();
+    if let Some(c) = &d.server_country {
+        parts.push(c.clone());
+    }
+    if let Some(asn) = d.asn {
+        parts.push(format!("AS{asn}"));
+    }
+    if let Some(org) = &d.asn_org {
+        parts.push(truncate(org, 24));
+    }
+    parts.join(" ")
+}
+
+/// One row of the receivers table.
+#[derive(Default)]
+struct Receiver {
+    watched: BTreeSet<&'static str>,
+    parent: Option<String>,
+    party: Option<&'static str>,
+    domains: BTreeSet<String>,
+    servers: BTreeSet<String>,
+    kinds: BTreeSet<String>,
+    occurrences: u64,
 }
 
 impl<W: Write> Report for Table<W> {
@@ -101,13 +140,38 @@ impl<W: Write> Report for Table<W> {
 
     fn finish(&mut self, findings: &[Finding], summary: &Summary) -> io::Result<()> {
         let c = &summary.counts;
-        let destinations: BTreeSet<String> = findings.iter().map(destination_of).collect();
+        // Receivers in order: watched first, then by name.
+        let mut receivers: BTreeMap<String, Receiver> = BTreeMap::new();
+        for f in findings {
+            let r = receivers.entry(receiver_of(f)).or_default();
+            let d = &f.destination;
+            r.watched.extend(f.watch.iter().copied());
+            if let (Some(p), Some(cc)) = (&d.parent, &d.parent_country) {
+                r.parent = Some(format!("{} ({cc})", p.name));
+            }
+            r.party = match d.party {
+                Some(phonehome_model::Party::First) => Some("first"),
+                Some(phonehome_model::Party::Third) => Some("third"),
+                None => r.party,
+            };
+            if let Some(domain) = d.domain.clone().or_else(|| d.name.clone()) {
+                r.domains.insert(domain);
+            }
+            let server = server_of(d);
+            if !server.is_empty() {
+                r.servers.insert(server);
+            }
+            r.kinds.insert(f.kind.clone());
+            r.occurrences += f.count;
+        }
+        let mut order: Vec<&String> = receivers.keys().collect();
+        order.sort_by_key(|name| (!name.starts_with("! "), name.to_string()));
         writeln!(
             self.out,
-            "phonehome: {} finding(s) ({} occurrence(s)) to {} destination(s) in {} request(s); device: {}",
+            "phonehome: {} finding(s) ({} occurrence(s)) to {} receiver(s) in {} request(s); device: {}",
             c.findings,
             c.occurrences,
-            destinations.len(),
+            receivers.len(),
             c.requests,
             escape_terminal(summary.device.as_deref().unwrap_or("(no profile)")),
         )?;
@@ -123,25 +187,33 @@ impl<W: Write> Report for Table<W> {
             };
             writeln!(self.out, "  input {}: {what}", escape_terminal(&input.file))?;
         }
+        if !summary.watch.is_empty() {
+            writeln!(
+                self.out,
+                "  watching: {} (receivers marked ! are listed first)",
+                escape_terminal(&summary.watch.join(", "))
+            )?;
+        }
 
         if !findings.is_empty() {
-            // Who gets what: kinds × destinations, cells = occurrences.
+            // Who gets what: kinds × receivers, cells = occurrences.
             let mut cells: BTreeMap<(String, String), u64> = BTreeMap::new();
             let mut kinds = BTreeSet::new();
             for f in findings {
                 kinds.insert(f.kind.clone());
-                *cells
-                    .entry((f.kind.clone(), destination_of(f)))
-                    .or_default() += f.count;
+                *cells.entry((f.kind.clone(), receiver_of(f))).or_default() += f.count;
             }
             let mut g = self.grid();
-            let mut header = vec![Cell::new("data \\ destination")];
-            header.extend(destinations.iter().map(|d| Cell::new(escape_terminal(d))));
+            let mut header = vec![Cell::new("data \\ receiver")];
+            header.extend(order.iter().map(|d| Cell::new(escape_terminal(d))));
             g.set_header(header);
             for kind in &kinds {
                 let mut row = vec![Cell::new(escape_terminal(kind))];
-                for d in &destinations {
-                    let n = cells.get(&(kind.clone(), d.clone())).copied().unwrap_or(0);
+                for d in &order {
+                    let n = cells
+                        .get(&(kind.clone(), (*d).clone()))
+                        .copied()
+                        .unwrap_or(0);
                     row.push(Cell::new(if n == 0 {
                         String::new()
                     } else {
@@ -154,8 +226,45 @@ impl<W: Write> Report for Table<W> {
 
             let mut g = self.grid();
             g.set_header(vec![
-                "kind", "match", "label", "form", "host", "request", "where", "chain", "count",
-                "source",
+                "receiver",
+                "parent",
+                "party",
+                "domains",
+                "server (declared country, network)",
+                "watch",
+                "kinds",
+                "occurrences",
+            ]);
+            for name in &order {
+                let Some(r) = receivers.get(*name) else {
+                    continue;
+                };
+                let join = |set: &BTreeSet<String>| {
+                    set.iter()
+                        .map(|s| escape_terminal(s))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                };
+                g.add_row(vec![
+                    escape_terminal(name),
+                    escape_terminal(r.parent.as_deref().unwrap_or("")),
+                    r.party.unwrap_or("").to_owned(),
+                    join(&r.domains),
+                    join(&r.servers),
+                    r.watched.iter().copied().collect::<Vec<_>>().join(", "),
+                    escape_terminal(&r.kinds.iter().cloned().collect::<Vec<_>>().join(", ")),
+                    r.occurrences.to_string(),
+                ]);
+            }
+            writeln!(
+                self.out,
+                "\nReceivers (organisation and headquarters; the server's declared country and network are separate claims):\n{g}"
+            )?;
+
+            let mut g = self.grid();
+            g.set_header(vec![
+                "kind", "match", "label", "form", "receiver", "host", "server", "request", "where",
+                "chain", "count", "source",
             ]);
             for f in findings {
                 let source = match (f.source.frame, f.source.entry) {
@@ -173,7 +282,9 @@ impl<W: Write> Report for Table<W> {
                     matched,
                     escape_terminal(&f.label),
                     escape_terminal(&f.form),
+                    escape_terminal(&receiver_of(f)),
                     escape_terminal(f.host.as_deref().unwrap_or("")),
+                    escape_terminal(&server_of(&f.destination)),
                     escape_terminal(&truncate(&request, 100)),
                     escape_terminal(&f.location),
                     escape_terminal(&f.chain.join(" › ")),
@@ -271,6 +382,7 @@ mod tests {
                 domain: Some(domain.into()),
                 ..Destination::default()
             },
+            watch: vec![],
             source: SourceRef::frame("c.pcap".into(), 4),
         }
     }

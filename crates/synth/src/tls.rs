@@ -38,8 +38,9 @@ fn handshake(msg_type: u8, body: &[u8]) -> Vec<u8> {
     out
 }
 
-/// A ClientHello record offering TLS 1.3 and 1.2, naming `server_name` and offering ALPN `h2` and
-/// `http/1.1`. `random` fills the random, session id and key share.
+/// A ClientHello record offering TLS 1.3 and 1.2, naming `server_name` (no server_name extension
+/// when it is empty, as when connecting to a bare IP) and offering ALPN `h2` and `http/1.1`.
+/// `random` fills the random, session id and key share.
 pub fn client_hello(server_name: &str, random: &[u8; 32]) -> Vec<u8> {
     let name = server_name.as_bytes();
     let name = name.get(..MAX_SERVER_NAME_LEN).unwrap_or(name);
@@ -56,11 +57,13 @@ pub fn client_hello(server_name: &str, random: &[u8; 32]) -> Vec<u8> {
     );
     body.extend_from_slice(&[1, 0]); // compression: null
     let mut ext = Vec::with_capacity(256);
-    let mut sni = vec![0u8];
-    push_u16_prefixed(&mut sni, name);
-    let mut sni_list = Vec::new();
-    push_u16_prefixed(&mut sni_list, &sni);
-    extension(&mut ext, 0, &sni_list);
+    if !name.is_empty() {
+        let mut sni = vec![0u8];
+        push_u16_prefixed(&mut sni, name);
+        let mut sni_list = Vec::new();
+        push_u16_prefixed(&mut sni_list, &sni);
+        extension(&mut ext, 0, &sni_list);
+    }
     extension(&mut ext, 23, &[]); // extended_master_secret
     extension(&mut ext, 0xff01, &[0]); // renegotiation_info
     extension(&mut ext, 10, &[0, 4, 0x00, 0x1d, 0x00, 0x17]); // supported_groups: x25519, secp256r1

@@ -261,6 +261,7 @@ impl StreamSink for CaptureRun<'_> {
         };
         if let Some(name) = self.dns.get(&conn.server.ip()) {
             state.add_name(name, NameSource::Dns);
+            state.ctx.dns_name = Some(name.to_owned());
         }
         if conn.protocol == Protocol::Udp {
             state.app = udp::classify(conn);
@@ -315,11 +316,19 @@ impl StreamSink for CaptureRun<'_> {
         } else {
             Some(NotInspected::UnknownProtocol)
         };
+        let name = [NameSource::Http, NameSource::Sni, NameSource::Dns]
+            .into_iter()
+            .find_map(|source| c.names.iter().find(|n| n.source == source));
+        let destination = self.an.attributor.destination(
+            name.map(|n| (n.name.as_str(), n.source)),
+            Some(conn.server.ip()),
+        );
         let record = FlowRecord {
             protocol: conn.protocol,
             client: conn.client,
             server: conn.server,
             names: c.names,
+            destination,
             tls: c.ctx.tls,
             sni: c.sni,
             ech: c.ech,

@@ -115,7 +115,7 @@ pub(crate) fn hiido(rid: bool) -> FlowScript {
         .body(GIF_1X1.to_vec());
     FlowScript {
         host: "sdk.hiido.com",
-        server: v4(203, 0, 113, 10, 80),
+        server: v4(183, 36, 108, 10, 80),
         steps: vec![Step::Client(req.to_bytes()), Step::Server(resp.to_bytes())],
     }
 }
@@ -145,7 +145,7 @@ pub(crate) fn miui(rid: bool) -> FlowScript {
     );
     FlowScript {
         host: "tracking.intl.miui.com",
-        server: v4(203, 0, 113, 20, 80),
+        server: v4(161, 117, 97, 20, 80),
         steps: vec![
             Step::Client(post("/track/v4/event", body1)),
             Step::Server(
@@ -180,7 +180,7 @@ pub(crate) fn xiaomi(rid: bool) -> FlowScript {
         json_response(200, "OK", r#"{"code":0,"ads":[],"ttl":600}"#).encode(ContentCoding::Gzip);
     FlowScript {
         host: "api.ad.xiaomi.com",
-        server: v4(203, 0, 113, 21, 80),
+        server: v4(120, 92, 65, 21, 80),
         steps: vec![Step::Client(req.to_bytes()), Step::Server(resp.to_bytes())],
     }
 }
@@ -210,7 +210,7 @@ pub(crate) fn heytap(rid: bool) -> FlowScript {
     .header("Set-Cookie", "sid=7c1e5a90d2f34b68; Path=/; HttpOnly");
     FlowScript {
         host: "data.ads.heytapmobi.com",
-        server: v4(198, 51, 100, 30, 80),
+        server: v4(8, 219, 0, 30, 80),
         steps: vec![Step::Client(req.to_bytes()), Step::Server(resp.to_bytes())],
     }
 }
@@ -236,7 +236,7 @@ pub(crate) fn realme(rid: bool) -> FlowScript {
     let resp = json_response(200, "OK", r#"{"ok":true}"#);
     FlowScript {
         host: "sms.realme.com",
-        server: v4(198, 51, 100, 40, 80),
+        server: v4(47, 74, 0, 40, 80),
         steps: vec![Step::Client(req.to_bytes()), Step::Server(resp.to_bytes())],
     }
 }
@@ -267,7 +267,7 @@ pub(crate) fn dm_wo(rid: bool) -> FlowScript {
     responses.extend_from_slice(&json_response(200, "OK", r#"{"ret":0}"#).to_bytes());
     FlowScript {
         host: "dm.wo.com.cn",
-        server: v4(198, 51, 100, 50, 80),
+        server: v4(123, 125, 0, 50, 80),
         steps: vec![
             Step::Client(http::pipeline(&[r1, r2])),
             Step::Server(responses),
@@ -292,7 +292,7 @@ pub(crate) fn oneplus(rid: bool) -> FlowScript {
     .expect_continue();
     FlowScript {
         host: "cloud.oneplus.net",
-        server: v4(198, 51, 100, 60, 80),
+        server: v4(3, 120, 0, 60, 80),
         steps: vec![
             Step::Client(req.head_bytes()),
             Step::Server(http::continue_response()),
@@ -318,7 +318,7 @@ pub(crate) fn tbs(rid: bool) -> FlowScript {
     .body(http::form_body(&[("v", "2"), ("data", &b64)]));
     FlowScript {
         host: "log.tbs.qq.com",
-        server: v4(203, 0, 113, 70, 80),
+        server: v4(43, 129, 0, 70, 80),
         steps: vec![
             Step::Client(req.to_bytes()),
             Step::Server(json_response(200, "OK", r#"{"ret":0}"#).to_bytes()),
@@ -327,7 +327,8 @@ pub(crate) fn tbs(rid: bool) -> FlowScript {
 }
 
 /// The address of www.google.com (IPv6).
-pub(crate) const GOOGLE_V6: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0x4860, 0, 0, 0, 0, 0x68);
+pub(crate) const GOOGLE_V6: Ipv6Addr =
+    Ipv6Addr::new(0x2607, 0xf8b0, 0x4005, 0x80c, 0, 0, 0, 0x2004);
 
 /// www.google.com over IPv6: a connectivity check with nothing personal in it.
 pub(crate) fn google(rid: bool) -> FlowScript {
@@ -392,7 +393,7 @@ pub(crate) fn ad_config(rid: bool, entries: usize, seed: u64) -> FlowScript {
     );
     FlowScript {
         host: "data.ads.heytapmobi.com",
-        server: v4(198, 51, 100, 31, 80),
+        server: v4(8, 219, 0, 31, 80),
         steps: vec![
             Step::Client(req.to_bytes()),
             Step::Server(json_response(200, "OK", &body).to_bytes()),
@@ -452,7 +453,7 @@ pub(crate) fn ad_image(rid: bool, side: u32, seed: u64) -> FlowScript {
         .body(png_noise(side, seed));
     FlowScript {
         host: "static.ads.heytapmobi.com",
-        server: v4(198, 51, 100, 32, 80),
+        server: v4(8, 219, 0, 32, 80),
         steps: vec![Step::Client(req.to_bytes()), Step::Server(resp.to_bytes())],
     }
 }

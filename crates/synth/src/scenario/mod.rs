@@ -2,8 +2,11 @@
 //! TLS (with key logs): the TLS sample, the TLS fixture set and the TLS benchmark.
 //!
 //! All are built from one catalogue of a fictional handset's HTTP/1.1 exchanges with vendor
-//! and third-party hosts ([`sample_profile`] holds the handset's identifiers). Addresses come from
-//! the documentation ranges (RFC 5737, RFC 3849); the phone is 10.0.0.2 (and 2001:db8:a::2).
+//! and third-party hosts ([`sample_profile`] holds the handset's identifiers). The traffic is
+//! fictional; each server address is taken from a block registered to a network such a service
+//! plausibly runs on (Alibaba Cloud Singapore, China Unicom Beijing, Amazon Frankfurt, Tencent
+//! Hong Kong, Google…) so that attribution has something to show; the phone is 10.0.0.2 (and
+//! 2001:db8:a::2) and the resolver 192.0.2.53 (documentation ranges, RFC 5737 and RFC 3849).
 //! Everything is deterministic: the same call writes the same bytes.
 
 mod bench;
@@ -73,6 +76,7 @@ pub fn sample_profile() -> String {
 [device]
 name = "Sample Handset (fictional)"
 region = "GB"
+vendor = "xiaomi"         # who made it: findings say first or third party
 imei = ["{IMEI_1}", "{IMEI_2}"]
 serial = "{SERIAL}"
 android_id = "{ANDROID_ID}"

@@ -125,7 +125,7 @@ fn a_or_aaaa(addr: SocketAddr) -> u16 {
 /// A TLS 1.3 connection to play.googleapis.com:443: ClientHello with SNI, the server's flight,
 /// then opaque application data.
 fn tls_flow(port: u16, start: i128, rng: &mut SplitMix64) -> io::Result<Vec<Frame>> {
-    let server = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 95)), 443);
+    let server = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(142, 250, 0, 95)), 443);
     let mut c = TcpConversation::new(SocketAddr::new(IpAddr::V4(PHONE_V4), port), server)
         .with_start(start)
         .with_step(6 * MS);
@@ -184,7 +184,7 @@ pub(crate) fn sample_frames() -> io::Result<Vec<Frame>> {
     };
 
     // TLS noise first (the Play Store checks in), with its DNS lookup.
-    let tls_ip = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 95));
+    let tls_ip = IpAddr::V4(Ipv4Addr::new(142, 250, 0, 95));
     let id = rng.next_u32() as u16;
     let p = next_port(&mut rng);
     timeline.extend(dns_lookup(
@@ -216,7 +216,7 @@ pub(crate) fn sample_frames() -> io::Result<Vec<Frame>> {
         if qtype == dns::TYPE_AAAA {
             let id = rng.next_u32() as u16;
             let dport = next_port(&mut rng);
-            let v4 = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 68));
+            let v4 = IpAddr::V4(Ipv4Addr::new(142, 250, 0, 68));
             timeline.extend(dns_lookup(
                 script.host,
                 dns::TYPE_A,
