@@ -102,6 +102,118 @@ fn table_output_names_destinations() {
     let text = stdout(&o);
     assert!(text.contains("Who gets what"), "{text}");
     assert!(text.contains("hiido.com"), "{text}");
+    // Receivers by organisation and headquarters, with the server's declared country and network
+    // kept apart.
+    assert!(text.contains("Xiaomi (CN)"), "{text}");
+    assert!(text.contains("SG AS45102"), "{text}");
+}
+
+#[test]
+fn watch_marks_and_orders_findings_and_party_follows_the_vendor() {
+    let profile = samples().join("phone.toml");
+    let capture = samples().join("sample.pcapng");
+    let o = run(&[
+        "analyze",
+        "--device",
+        profile.to_str().unwrap(),
+        "--watch",
+        "sg,RU",
+        "--format",
+        "jsonl",
+        capture.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let lines = jsonl(&o);
+    let findings: Vec<_> = lines.iter().filter(|l| l["type"] == "finding").collect();
+    let watched: Vec<bool> = findings.iter().map(|f| f.get("watch").is_some()).collect();
+    // Servers registered in Singapore (Alibaba Cloud) receive some; those come first.
+    assert!(watched.iter().any(|&w| w) && watched.iter().any(|&w| !w));
+    assert!(watched.windows(2).all(|w| w[0] || !w[1]), "{watched:?}");
+    for f in findings.iter().filter(|f| f.get("watch").is_some()) {
+        assert_eq!(f["watch"], serde_json::json!(["server_country"]));
+        assert_eq!(f["destination"]["server_country"], "SG");
+    }
+    let party = |host: &str| {
+        findings
+            .iter()
+            .find(|f| f["host"] == host)
+            .map(|f| f["destination"]["party"].clone())
+    };
+    assert_eq!(party("tracking.intl.miui.com"), Some("first".into()));
+    assert_eq!(party("log.tbs.qq.com"), Some("third".into()));
+    let summary = lines.last().unwrap();
+    assert_eq!(summary["watch"], serde_json::json!(["SG", "RU"]));
+    assert!(summary["data"]["ip_data_date"].as_str().is_some());
+
+    let o = run(&["analyze", "--watch", "China", capture.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("`China` is not a two-letter"));
+}
+
+#[test]
+fn entity_overlays_add_organisations_and_bad_ones_are_usage_errors() {
+    let capture = samples().join("sample.pcapng");
+    let overlay = tmp("overlay.toml");
+    std::fs::write(
+        &overlay,
+        "[[entity]]\nid = \"hiido\"\nname = \"Hiido analytics\"\ncountry = \"CN\"\nparent = \"baidu\"\n\
+         domains = [\"hiido.com\"]\nsources = [\"https://www.hiido.com/\"]\n",
+    )
+    .unwrap();
+    let o = run(&[
+        "analyze",
+        "--entities",
+        overlay.to_str().unwrap(),
+        "--format",
+        "jsonl",
+        capture.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let lines = jsonl(&o);
+    let flow = lines
+        .iter()
+        .find(|l| l["type"] == "flow" && l["destination"]["domain"] == "hiido.com")
+        .expect("hiido flow");
+    assert_eq!(flow["destination"]["org"]["id"], "hiido");
+    assert_eq!(flow["destination"]["parent"]["id"], "baidu");
+
+    let bad = tmp("bad-overlay.toml");
+    std::fs::write(&bad, "[[entity]]\nid = \"x\"\nname = \"X\"\ncountry = \"China\"\ndomains = [\"x.example\"]\nsources = [\"s\"]\n").unwrap();
+    let o = run(&[
+        "analyze",
+        "--entities",
+        bad.to_str().unwrap(),
+        capture.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("bad-overlay.toml") && err.contains("line"),
+        "{err}"
+    );
+
+    let profile = tmp("vendor.toml");
+    std::fs::write(&profile, "[device]\nvendor = \"no-such-maker\"\n").unwrap();
+    let o = run(&[
+        "analyze",
+        "--device",
+        profile.to_str().unwrap(),
+        "--format",
+        "jsonl",
+        capture.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("`no-such-maker` is not an entity id"));
 }
 
 #[test]

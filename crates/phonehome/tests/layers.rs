@@ -5,10 +5,10 @@ mod common;
 
 use phonehome::model::{MatchKind, NameSource, NotInspected};
 use phonehome::{Options, Profile};
-use phonehome_synth::dns;
 use phonehome_synth::packet::{udp_frame, Frame, Link};
 use phonehome_synth::pcap::{PcapOptions, PcapWriter};
 use phonehome_synth::tcp::TcpConversation;
+use phonehome_synth::{dns, tls};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -112,6 +112,11 @@ fn dns_answers_name_flows_and_queries_are_scanned() {
         Some("356938035643809.t.umeng.com")
     );
     assert_eq!(dns_leak.destination.domain.as_deref(), Some("umeng.com"));
+    assert_eq!(dns_leak.destination.name_source, Some(NameSource::DnsQuery));
+    assert_eq!(
+        dns_leak.destination.org.as_ref().map(|o| o.id.as_str()),
+        Some("alibaba")
+    );
     let dns_flows = got
         .flows
         .iter()
@@ -123,4 +128,72 @@ fn dns_answers_name_flows_and_queries_are_scanned() {
         .iter()
         .filter(|f| f.app.as_deref() == Some("dns"))
         .all(|f| f.inspected));
+}
+
+#[test]
+fn an_encrypted_flow_to_a_bare_ip_is_named_and_attributed_from_dns() {
+    let phone = addr("10.0.0.2:40000");
+    let resolver = addr("192.0.2.53:53");
+    // An Alibaba Cloud address in Singapore.
+    let server = addr("161.117.97.1:443");
+    let t0 = 1_795_989_600_000_000_000i128;
+    let q = dns::query(9, "api.ad.intl.xiaomi.com", dns::TYPE_A);
+    let r = dns::response(9, "api.ad.intl.xiaomi.com", dns::TYPE_A, &[server.ip()]);
+    let mut frames = vec![
+        Frame::whole(
+            t0,
+            udp_frame(&LINK, phone, resolver, &q, 1, true).expect("frame"),
+        ),
+        Frame::whole(
+            t0 + 1000,
+            udp_frame(&LINK, resolver, phone, &r, 2, false).expect("frame"),
+        ),
+    ];
+    // TLS without a server name (connecting to the address), and no key to read it.
+    let mut tcp = TcpConversation::new(addr("10.0.0.2:40002"), server)
+        .with_link(LINK)
+        .with_start(t0 + 10_000);
+    tcp.handshake();
+    tcp.client_send(&tls::client_hello("", &[7; 32]));
+    tcp.server_send(&tls::server_flight(&[8; 32], &[9; 32], 1200));
+    tcp.client_send(&tls::record(
+        tls::CONTENT_APPLICATION_DATA,
+        0x0303,
+        &[0x5a; 300],
+    ));
+    tcp.close();
+    frames.extend(tcp.frames().expect("tcp frames"));
+    let path = write_pcap("dns-tls.pcap", &frames);
+
+    let got = common::run_with(
+        Options {
+            watch: vec!["CN".into()],
+            ..options()
+        },
+        &[&path],
+    );
+    let flow = got
+        .flows
+        .iter()
+        .find(|f| f.server == server)
+        .expect("tls flow");
+    assert_eq!(flow.sni, None);
+    assert_eq!(flow.app.as_deref(), Some("tls"), "{flow:?}");
+    assert_eq!(flow.reason, Some(NotInspected::NoKey));
+    let d = &flow.destination;
+    assert_eq!(
+        (d.name.as_deref(), d.name_source),
+        (Some("api.ad.intl.xiaomi.com"), Some(NameSource::Dns))
+    );
+    assert_eq!(d.org.as_ref().map(|o| o.id.as_str()), Some("xiaomi"));
+    assert_eq!(d.org_country.as_deref(), Some("CN"));
+    assert_eq!(d.server_country.as_deref(), Some("SG"));
+    assert_eq!(d.asn, Some(45102));
+    assert_eq!(d.server_ip.as_deref(), Some("161.117.97.1"));
+    // The summary names the data it used.
+    let summary = got.summary.as_ref().expect("summary");
+    for key in ["entities", "ip_country", "ip_asn", "ip_data_date"] {
+        assert!(summary.data.contains_key(key), "{key}: {:?}", summary.data);
+    }
+    assert_eq!(summary.watch, ["CN"]);
 }
