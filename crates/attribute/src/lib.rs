@@ -185,7 +185,7 @@ impl Attributor {
 
     /// Which of the destination's countries (`org_country`, `parent_country`,
     /// `server_country`) are watched.
-    pub fn watched(&self, d: &Destination) -> Vec<&'static str> {
+    pub fn watched(&self, d: &Destination) -> Vec<String> {
         let listed = |c: &Option<String>| {
             c.as_deref()
                 .is_some_and(|c| self.watch.iter().any(|w| w.eq_ignore_ascii_case(c)))
@@ -197,7 +197,7 @@ impl Attributor {
         ]
         .into_iter()
         .filter(|(_, c)| listed(c))
-        .map(|(field, _)| field)
+        .map(|(field, _)| field.to_owned())
         .collect()
     }
 }
@@ -360,7 +360,7 @@ mod tests {
         let d = a.destination(http("www.google.com"), "77.88.8.8".parse().ok());
         assert_eq!(
             (d.party, a.watched(&d)),
-            (Some(Party::Third), vec!["server_country"])
+            (Some(Party::Third), vec!["server_country".to_owned()])
         );
         let d = a.destination(http("www.google.com"), "8.8.8.8".parse().ok());
         assert!(a.watched(&d).is_empty());

@@ -110,6 +110,7 @@ fn analyze(args: Analyze) -> anyhow::Result<u8> {
         Format::Jsonl => Box::new(JsonLines::new(sink)),
         Format::Table if stdout_is_terminal => Box::new(Table::for_terminal(sink)),
         Format::Table => Box::new(Table::new(sink)),
+        other => anyhow::bail!("--format {other:?} is not wired yet"),
     };
 
     let mut analyzer = Analyzer::new(Options {

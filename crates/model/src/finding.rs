@@ -1,11 +1,16 @@
 //! Findings: personal data seen leaving the device.
 
 use crate::{Direction, NameSource, SourceRef};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+/// The `type` of a finding record.
+fn finding_type() -> &'static str {
+    "finding"
+}
+
 /// How a finding was matched.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum MatchKind {
@@ -17,7 +22,7 @@ pub enum MatchKind {
 }
 
 /// The transport part of a finding.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct FindingTransport {
     /// Client address and port, when known.
     pub client: Option<String>,
@@ -34,7 +39,7 @@ pub struct FindingTransport {
 /// Who receives the data: the attribution stage's answers (null when unknown). Three claims kept
 /// apart: who controls the destination (`org`, `org_country`, `parent`), where its server's
 /// address block is registered (`server_country`) and which network announces it (`asn`).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Destination {
     /// The host name attributed (the `Host`, `:authority`, SNI, DNS name…), lower case.
     pub name: Option<String>,
@@ -56,7 +61,7 @@ pub struct Destination {
     /// The entity-data domain rule that matched (`miui.com`) and the file it came from.
     pub org_rule: Option<String>,
     /// Evidence for the organisation: company sites, filings, WHOIS records.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub org_evidence: Vec<String>,
     /// Whether the receiver is the device's vendor (or its group) or a third party; null when the
     /// profile names no vendor or the organisation is unknown.
@@ -75,7 +80,7 @@ pub struct Destination {
 }
 
 /// An organisation: an id from the entity data and a display name.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct OrgRef {
     /// Entity id (`xiaomi`).
     pub id: String,
@@ -84,7 +89,7 @@ pub struct OrgRef {
 }
 
 /// Whether a receiver belongs to the device's vendor.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Party {
     /// The vendor itself, its parent or a company of its group.
@@ -94,10 +99,10 @@ pub enum Party {
 }
 
 /// One piece of personal data seen in a message. The JSON field order is part of the contract.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
     /// Always `"finding"` in JSON Lines.
-    #[serde(rename = "type")]
+    #[serde(rename = "type", skip_deserializing, default = "finding_type")]
     pub record_type: &'static str,
     /// Kind of data: `imei`, `serial`, `android_id`, … or a custom kind.
     pub kind: String,
@@ -120,7 +125,7 @@ pub struct Finding {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// Extra facts about the match (media type and size, app-list count…), when any.
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub details: BTreeMap<String, String>,
     /// For coordinates: decimals of the pair that was sent.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -152,8 +157,8 @@ pub struct Finding {
     /// Who receives it.
     pub destination: Destination,
     /// Which of `org_country`, `parent_country` and `server_country` are in the `--watch` list.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub watch: Vec<&'static str>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub watch: Vec<String>,
     /// Where in the input the first occurrence is.
     pub source: SourceRef,
 }

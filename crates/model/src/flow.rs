@@ -1,11 +1,11 @@
 //! Per-flow accounting: every TCP/UDP flow, inspected or not.
 
 use crate::{SourceRef, Timestamp};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 
 /// Transport protocol of a flow.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Protocol {
     /// TCP.
@@ -15,7 +15,7 @@ pub enum Protocol {
 }
 
 /// Where a flow's name came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NameSource {
     /// The HTTP `Host` header or `:authority`.
@@ -29,7 +29,7 @@ pub enum NameSource {
 }
 
 /// A name for a flow's server, with its origin.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct FlowName {
     /// The host name.
     pub name: String,
@@ -38,7 +38,7 @@ pub struct FlowName {
 }
 
 /// Why a flow's payload was not inspected. Serialised in snake_case.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum NotInspected {
@@ -74,7 +74,7 @@ impl NotInspected {
 }
 
 /// One TCP or UDP flow (a connection, or a UDP 5-tuple), with whether its content was read.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FlowRecord {
     /// `tcp` or `udp`.
     pub protocol: Protocol,

@@ -36,7 +36,7 @@ pub use flow::{FlowName, FlowRecord, NameSource, NotInspected, Protocol};
 pub use limits::Limits;
 pub use message::{Body, Direction, Header, Message, Transport};
 pub use source::SourceRef;
-pub use summary::{Counts, InputSummary, KeyLogSummary, Summary};
+pub use summary::{Counts, InputSummary, KeyLogSummary, PolicyOutcome, Summary, Violation};
 pub use time::Timestamp;
 pub use warning::{Warning, WarningCode};
 

@@ -1,10 +1,10 @@
 //! Caps that bound memory and work whatever the input.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Every cap phonehome applies. Each has a documented default and a command-line flag; hitting one
 /// produces a [`crate::Warning`] with code `limit`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Limits {
     /// Largest message body kept, in bytes (`--max-body`). Default 16 MiB.
     pub max_body: usize,

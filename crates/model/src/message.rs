@@ -1,11 +1,11 @@
 //! The source-agnostic message model.
 
 use crate::{SourceRef, Timestamp};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 
 /// Which way a message travels.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
     /// Client (the phone) to server: this is where leaks are.

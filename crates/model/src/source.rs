@@ -1,11 +1,11 @@
 //! Where a message or flow came from.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 /// The input location of a message: the file and either the 1-based frame number of the packet
 /// that completed it (captures) or the 1-based entry number (HAR).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct SourceRef {
     /// The input file as given on the command line.
     pub file: Arc<str>,

@@ -1,11 +1,11 @@
 //! The closing record of a run.
 
 use crate::Limits;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// One input file of a run.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InputSummary {
     /// The file as named on the command line.
     pub file: String,
@@ -24,7 +24,7 @@ pub struct InputSummary {
 }
 
 /// Counters over a whole run.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counts {
     /// Messages built (requests and responses).
     pub messages: u64,
@@ -47,7 +47,7 @@ pub struct Counts {
 }
 
 /// The TLS key material given with `--keylog`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyLogSummary {
     /// The key log files, in command-line order.
     pub files: Vec<String>,
@@ -58,7 +58,7 @@ pub struct KeyLogSummary {
 }
 
 /// The last JSON Lines record: what was read, with which tool and data, and the totals.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Summary {
     /// The tool name and version (`phonehome 0.1.0`).
     pub tool: String,
@@ -77,7 +77,7 @@ pub struct Summary {
     /// The caps in force.
     pub limits: Limits,
     /// Countries of concern (`--watch`), when any.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub watch: Vec<String>,
     /// The device's vendor (an entity id), from the profile's `[device] vendor`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -86,4 +86,36 @@ pub struct Summary {
     pub keylog: Option<KeyLogSummary>,
     /// First and last message time (RFC 3339), when any.
     pub time_span: Option<(String, String)>,
+    /// Whether values taken from traffic were redacted (`--redact`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub redacted: bool,
+    /// The policy evaluated (`--policy`) and its violations, when one was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<PolicyOutcome>,
+}
+
+/// What a policy (`--policy`) said about a run.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyOutcome {
+    /// The policy file, as given.
+    pub file: String,
+    /// The policy's name, when it has one.
+    pub name: Option<String>,
+    /// How many rules were evaluated.
+    pub rules: u32,
+    /// Every violation, in the policy's rule order.
+    pub violations: Vec<Violation>,
+}
+
+/// One breach of one policy rule.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Violation {
+    /// The rule's id in the policy file.
+    pub rule: String,
+    /// What was breached, in one sentence (`imei sent to Xiaomi (CN) at tracking.intl.miui.com`).
+    pub reason: String,
+    /// Indices of the findings that breach it, in the report's finding order (empty for coverage
+    /// rules such as `max_uninspected_flows`).
+    #[serde(default)]
+    pub findings: Vec<usize>,
 }

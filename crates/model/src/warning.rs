@@ -1,11 +1,11 @@
 //! Problems with the input that do not stop the analysis.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::sync::Arc;
 
 /// What kind of problem a [`Warning`] reports. Serialised in snake_case.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum WarningCode {
@@ -44,7 +44,7 @@ impl WarningCode {
 }
 
 /// A problem with the input: which file, where in it, and why. Warnings never stop the analysis.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Warning {
     /// What kind of problem this is.
     pub code: WarningCode,

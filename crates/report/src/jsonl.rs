@@ -5,8 +5,8 @@ use phonehome_model::{Finding, FlowRecord, Summary, Warning};
 use serde::Serialize;
 use std::io::{self, Write};
 
-/// Writes one JSON object per line: `flow` and `warning` records as they come, then every `finding`,
-/// then the `summary`.
+/// Writes one JSON object per line: `flow` and `warning` records as they come, then every policy
+/// `violation`, every `finding`, and the `summary`.
 pub struct JsonLines<W: Write> {
     out: W,
 }
@@ -41,6 +41,10 @@ impl<W: Write> Report for JsonLines<W> {
     }
 
     fn finish(&mut self, findings: &[Finding], summary: &Summary) -> io::Result<()> {
+        // Policy violations come first (they are also in the summary's `policy`).
+        for v in summary.policy.iter().flat_map(|p| &p.violations) {
+            self.line("violation", v)?;
+        }
         for f in findings {
             serde_json::to_writer(&mut self.out, f)?;
             self.out.write_all(b"\n")?;

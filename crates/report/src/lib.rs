@@ -36,6 +36,37 @@ pub enum Format {
     Table,
     /// JSON Lines ([`JsonLines`]).
     Jsonl,
+    /// One self-contained HTML page with charts.
+    Html,
+    /// Markdown tables (matrix and findings) for papers and issues.
+    Markdown,
+    /// CSV, one row per finding.
+    Csv,
+    /// CSV of the who-gets-what matrix.
+    CsvMatrix,
+    /// One JSON document: summary, violations, flows, warnings and findings.
+    Json,
+    /// Apache Parquet, one row per finding (the `phonehome-parquet` crate writes it).
+    Parquet,
+}
+
+impl Format {
+    /// Every format name `--format` accepts, in the order help lists them.
+    pub const NAMES: [&'static str; 8] = [
+        "table",
+        "jsonl",
+        "html",
+        "markdown",
+        "csv",
+        "csv-matrix",
+        "json",
+        "parquet",
+    ];
+
+    /// Whether the format is bytes for a file rather than text for a terminal.
+    pub fn is_binary(self) -> bool {
+        self == Self::Parquet
+    }
 }
 
 impl FromStr for Format {
@@ -45,8 +76,15 @@ impl FromStr for Format {
         match s {
             "table" => Ok(Self::Table),
             "jsonl" | "json-lines" | "ndjson" => Ok(Self::Jsonl),
+            "html" => Ok(Self::Html),
+            "markdown" | "md" => Ok(Self::Markdown),
+            "csv" => Ok(Self::Csv),
+            "csv-matrix" => Ok(Self::CsvMatrix),
+            "json" => Ok(Self::Json),
+            "parquet" => Ok(Self::Parquet),
             other => Err(format!(
-                "unknown format `{other}` (expected `table` or `jsonl`)"
+                "unknown format `{other}` (expected one of: {})",
+                Self::NAMES.join(", ")
             )),
         }
     }

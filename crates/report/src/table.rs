@@ -116,7 +116,7 @@ fn server_of(d: &phonehome_model::Destination) -> String {
 /// One row of the receivers table.
 #[derive(Default)]
 struct Receiver {
-    watched: BTreeSet<&'static str>,
+    watched: BTreeSet<String>,
     parent: Option<String>,
     party: Option<&'static str>,
     domains: BTreeSet<String>,
@@ -145,7 +145,7 @@ impl<W: Write> Report for Table<W> {
         for f in findings {
             let r = receivers.entry(receiver_of(f)).or_default();
             let d = &f.destination;
-            r.watched.extend(f.watch.iter().copied());
+            r.watched.extend(f.watch.iter().cloned());
             if let (Some(p), Some(cc)) = (&d.parent, &d.parent_country) {
                 r.parent = Some(format!("{} ({cc})", p.name));
             }
@@ -251,7 +251,7 @@ impl<W: Write> Report for Table<W> {
                     r.party.unwrap_or("").to_owned(),
                     join(&r.domains),
                     join(&r.servers),
-                    r.watched.iter().copied().collect::<Vec<_>>().join(", "),
+                    r.watched.iter().cloned().collect::<Vec<_>>().join(", "),
                     escape_terminal(&r.kinds.iter().cloned().collect::<Vec<_>>().join(", ")),
                     r.occurrences.to_string(),
                 ]);
