@@ -18,6 +18,26 @@ pub struct Cli {
 pub enum Command {
     /// Find where a device's personal data went in captures (pcap, pcapng, .gz) and HAR files.
     Analyze(Analyze),
+    /// Render a saved JSON Lines report (`analyze --format jsonl`) in another format.
+    Report(ReportArgs),
+}
+
+/// `phonehome report`.
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    /// Output format: table, jsonl, html, markdown, csv, csv-matrix, json or parquet.
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<Format>,
+    /// Write the report to FILE instead of standard output (required for parquet).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Evaluate this policy over the saved findings (replacing any outcome saved with them);
+    /// exit code 3 when it is violated.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// The saved JSON Lines report.
+    #[arg(value_name = "JSONL")]
+    pub input: PathBuf,
 }
 
 /// `phonehome analyze`.
@@ -38,13 +58,23 @@ pub struct Analyze {
     /// organisation, parent or server country is listed are marked (`watch`) and listed first.
     #[arg(long, value_name = "CC,…", value_delimiter = ',')]
     pub watch: Vec<String>,
-    /// Output format: `table` (default on a terminal) or `jsonl` (default otherwise).
+    /// Output format: table (default on a terminal), jsonl (default otherwise), html, markdown,
+    /// csv, csv-matrix, json or parquet.
     #[arg(long, value_name = "FORMAT")]
     pub format: Option<Format>,
+    /// Vetting policy (TOML, see docs/policy.md): violations come first in every format and the
+    /// exit code is 3 when any rule is violated.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Replace every value of personal data taken from traffic by `[kind:tag]` (HMAC under a
+    /// random key that is never written out).
+    #[arg(long)]
+    pub redact: bool,
     /// Write the report to FILE instead of standard output.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Do not print profile warnings on standard error (they are still in the report).
+    /// Do not print profile warnings or the progress bar on standard error (warnings are still
+    /// in the report).
     #[arg(short, long)]
     pub quiet: bool,
     /// Print wall time, throughput and peak memory on standard error at the end.

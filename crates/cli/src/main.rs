@@ -2,33 +2,40 @@
 //!
 //! A thin layer over the `phonehome` library: parses flags, loads the device profile, runs the
 //! pipeline over every input, and maps the outcome to an exit code (see `docs/cli.md`):
-//! 0 success (leaks or not, warnings or not), 2 usage error or an input that could not be read at all.
+//! 0 success (leaks or not, warnings or not), 2 usage error or an input that could not be read at
+//! all, 3 a `--policy` was violated.
 
 mod flags;
+mod progress_bar;
 
 use anyhow::Context as _;
 use clap::Parser as _;
-use flags::{Analyze, Cli, Command};
+use flags::{Analyze, Cli, Command, ReportArgs};
 use phonehome::model::{Warning, WarningCode};
 use phonehome::{Analyzer, EntityDb, Format, JsonLines, KeyLog, Options, Profile, Report, Table};
 use std::io::{self, BufWriter, IsTerminal, Write};
+use std::path::Path;
 use std::process::ExitCode;
 
 /// Exit code: the analysis ran (whether or not anything leaked, even with warnings).
 const EXIT_OK: u8 = 0;
 /// Exit code: usage error, unreadable profile, or an input that could not be read at all.
 const EXIT_USAGE: u8 = 2;
+/// Exit code: the `--policy` was violated (wins over an unreadable input).
+const EXIT_POLICY: u8 = 3;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
-        Command::Analyze(args) => match analyze(args) {
-            Ok(code) => ExitCode::from(code),
-            Err(e) => {
-                eprintln!("phonehome: error: {e:#}");
-                ExitCode::from(EXIT_USAGE)
-            }
-        },
+    let result = match cli.command {
+        Command::Analyze(args) => analyze(args),
+        Command::Report(args) => rerender(args),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("phonehome: error: {e:#}");
+            ExitCode::from(EXIT_USAGE)
+        }
     }
 }
 
@@ -92,26 +99,25 @@ fn analyze(args: Analyze) -> anyhow::Result<u8> {
         .map(|p| p.display().to_string())
         .collect();
 
-    let stdout_is_terminal = args.output.is_none() && io::stdout().is_terminal();
-    let format = match args.format {
-        Some(f) => f,
-        None if stdout_is_terminal => Format::Table,
-        None => Format::Jsonl,
+    let report = open_report(args.format, args.output.as_deref())?;
+    let mut report: Box<dyn Report> = if args.redact {
+        let redactor = phonehome::redact::Redactor::new(profile.as_ref())
+            .context("cannot set up redaction")?;
+        Box::new(phonehome::redact::Redacting::new(report, redactor))
+    } else {
+        report
     };
-    let sink: Box<dyn Write> = match &args.output {
-        Some(path) => Box::new(
-            std::fs::File::create(path)
-                .with_context(|| format!("cannot create output file {}", path.display()))?,
-        ),
-        None => Box::new(io::stdout().lock()),
-    };
-    let sink = BufWriter::with_capacity(1 << 16, sink);
-    let mut report: Box<dyn Report> = match format {
-        Format::Jsonl => Box::new(JsonLines::new(sink)),
-        Format::Table if stdout_is_terminal => Box::new(Table::for_terminal(sink)),
-        Format::Table => Box::new(Table::new(sink)),
-        other => anyhow::bail!("--format {other:?} is not wired yet"),
-    };
+    let progress = (!args.quiet && io::stderr().is_terminal())
+        .then(|| std::sync::Arc::new(phonehome::Progress::default()));
+    let total_bytes: u64 = args
+        .inputs
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum();
+    let bar = progress
+        .clone()
+        .map(|p| progress_bar::ProgressBar::start(p, total_bytes));
 
     let mut analyzer = Analyzer::new(Options {
         profile,
@@ -121,6 +127,7 @@ fn analyze(args: Analyze) -> anyhow::Result<u8> {
         keylog_files,
         entities,
         watch,
+        progress,
     });
     for w in &keylog_warnings {
         if !args.quiet {
@@ -148,13 +155,75 @@ fn analyze(args: Analyze) -> anyhow::Result<u8> {
             eprintln!("phonehome: error: {e}");
         }
     }
+    if let Some(bar) = bar {
+        bar.stop();
+    }
     let summary = analyzer
         .finish(report.as_mut())
         .context("cannot write the report")?;
     if args.stats {
         print_stats(&summary, started.elapsed());
     }
-    Ok(if unreadable > 0 { EXIT_USAGE } else { EXIT_OK })
+    Ok(exit_code(&summary, unreadable))
+}
+
+/// The report for `format` (default: a table on a terminal, JSON Lines otherwise) written to
+/// `output` or standard output.
+fn open_report(format: Option<Format>, output: Option<&Path>) -> anyhow::Result<Box<dyn Report>> {
+    let stdout_is_terminal = output.is_none() && io::stdout().is_terminal();
+    let format = match format {
+        Some(f) => f,
+        None if stdout_is_terminal => Format::Table,
+        None => Format::Jsonl,
+    };
+    if format.is_binary() && stdout_is_terminal {
+        anyhow::bail!(
+            "--format {format:?} writes binary data: give -o FILE or redirect standard output"
+        );
+    }
+    let sink: Box<dyn Write> = match output {
+        Some(path) => Box::new(
+            std::fs::File::create(path)
+                .with_context(|| format!("cannot create output file {}", path.display()))?,
+        ),
+        None => Box::new(io::stdout().lock()),
+    };
+    let sink = BufWriter::with_capacity(1 << 16, sink);
+    Ok(match format {
+        Format::Jsonl => Box::new(JsonLines::new(sink)),
+        Format::Table if stdout_is_terminal => Box::new(Table::for_terminal(sink)),
+        Format::Table => Box::new(Table::new(sink)),
+        other => anyhow::bail!("--format {other:?} is not wired yet"),
+    })
+}
+
+/// `phonehome report`: renders a saved JSON Lines report in another format.
+fn rerender(args: ReportArgs) -> anyhow::Result<u8> {
+    let file = std::fs::File::open(&args.input)
+        .with_context(|| format!("cannot open {}", args.input.display()))?;
+    let mut report = open_report(args.format, args.output.as_deref())?;
+    let summary = phonehome::report::replay_jsonl(
+        io::BufReader::with_capacity(1 << 20, file),
+        report.as_mut(),
+    )
+    .map_err(|e| anyhow::anyhow!("{}: {e}", args.input.display()))?;
+    Ok(exit_code(&summary, 0))
+}
+
+/// The exit code of a finished run: 3 when a policy was violated (it wins over warnings), else
+/// 2 when an input could not be read at all, else 0.
+fn exit_code(summary: &phonehome::model::Summary, unreadable: usize) -> u8 {
+    if summary
+        .policy
+        .as_ref()
+        .is_some_and(|p| !p.violations.is_empty())
+    {
+        EXIT_POLICY
+    } else if unreadable > 0 {
+        EXIT_USAGE
+    } else {
+        EXIT_OK
+    }
 }
 
 /// `--stats`: wall time, input throughput and peak resident memory, on standard error.

@@ -468,3 +468,101 @@ fn malformed_key_log_lines_are_warnings_with_their_line_number() {
         "{summary}"
     );
 }
+
+#[test]
+fn a_saved_jsonl_report_renders_again_identically() {
+    let profile = samples().join("phone.toml");
+    let capture = samples().join("sample.pcapng");
+    let saved = tmp("saved.jsonl");
+    let o = run(&[
+        "analyze",
+        "--device",
+        profile.to_str().unwrap(),
+        "--format",
+        "jsonl",
+        "-o",
+        saved.to_str().unwrap(),
+        capture.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let o = run(&["report", "--format", "jsonl", saved.to_str().unwrap()]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(stdout(&o), std::fs::read_to_string(&saved).unwrap());
+    let o = run(&["report", "--format", "table", saved.to_str().unwrap()]);
+    assert!(stdout(&o).contains("Xiaomi (CN)"));
+
+    // A damaged file is an error naming the line.
+    let broken = tmp("broken.jsonl");
+    let text = std::fs::read_to_string(&saved).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.insert(3, "{\"type\":\"finding\",\"kind\":");
+    std::fs::write(&broken, lines.join("\n")).unwrap();
+    let o = run(&["report", broken.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("line 4"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // Without its summary, it is incomplete.
+    std::fs::write(
+        &broken,
+        text.lines()
+            .filter(|l| !l.contains("\"summary\""))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    )
+    .unwrap();
+    let o = run(&["report", broken.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no `summary`"));
+}
+
+#[test]
+fn redacted_output_holds_no_profile_value_in_any_known_form() {
+    let profile_path = samples().join("phone.toml");
+    let capture = samples().join("sample.pcapng");
+    let o = run(&[
+        "analyze",
+        "--device",
+        profile_path.to_str().unwrap(),
+        "--redact",
+        "--format",
+        "jsonl",
+        capture.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let text = stdout(&o);
+    let (profile, _) =
+        phonehome::Profile::parse(&std::fs::read_to_string(&profile_path).unwrap()).unwrap();
+    let detector = phonehome_detect::Detector::new(&profile);
+    let hits = detector.scan(text.as_bytes());
+    assert!(hits.is_empty(), "{:?}", &hits[..hits.len().min(5)]);
+    // Findings are still there, with tags; equal values share a tag.
+    let lines = jsonl(&o);
+    let findings: Vec<_> = lines.iter().filter(|l| l["type"] == "finding").collect();
+    assert!(findings.len() >= 10);
+    let imei_tags: std::collections::BTreeSet<_> = findings
+        .iter()
+        .filter(|f| f["label"] == "imei #1")
+        .map(|f| f["value"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(imei_tags.len(), 1, "{imei_tags:?}");
+    assert!(imei_tags.iter().all(|t| t.starts_with("[imei:")));
+    assert_eq!(lines.last().unwrap()["redacted"], true);
+}

@@ -674,7 +674,7 @@ impl Detector {
     }
 
     /// The scanner for identifiers the profile does not list.
-    pub(crate) fn unlisted(&self) -> &phonehome_patterns::PatternScanner {
+    pub fn unlisted(&self) -> &phonehome_patterns::PatternScanner {
         &self.unlisted
     }
 

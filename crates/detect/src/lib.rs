@@ -80,6 +80,7 @@ pub use location::{
     haversine_m, precision_m, DEFAULT_RADIUS_M, MAX_COORDINATE_DECIMALS, MIN_COORDINATE_DECIMALS,
 };
 pub use message_scan::{detect_message, MessageHit, MAX_HITS_PER_MESSAGE, MAX_NUMBER_LEAVES};
+pub use phonehome_patterns::{PatternHit, PatternScanner};
 pub use profile::{
     Contact, CustomValue, Location, Profile, ProfileError, ProfileValue, Sms, MIN_VALUE_LEN,
 };

@@ -16,6 +16,7 @@ pub(crate) struct HashingReader<R> {
     inner: R,
     hasher: Sha256,
     bytes: u64,
+    progress: Option<Arc<crate::Progress>>,
 }
 
 impl<R: Read> HashingReader<R> {
@@ -24,7 +25,14 @@ impl<R: Read> HashingReader<R> {
             inner,
             hasher: Sha256::new(),
             bytes: 0,
+            progress: None,
         }
+    }
+
+    /// The same, adding every byte read to `progress`.
+    pub(crate) fn with_progress(mut self, progress: Option<Arc<crate::Progress>>) -> Self {
+        self.progress = progress;
+        self
     }
 
     /// Reads whatever the parser left unread (so the digest covers the whole file) and returns the
@@ -42,6 +50,10 @@ impl<R: Read> Read for HashingReader<R> {
             self.hasher.update(data);
         }
         self.bytes += n as u64;
+        if let Some(p) = &self.progress {
+            p.bytes
+                .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        }
         Ok(n)
     }
 }
@@ -74,7 +86,8 @@ pub(crate) fn analyze_input(
         Ok(f) => f,
         Err(e) => return fail(an, report, summary, format!("cannot open: {e}")),
     };
-    let mut reader = HashingReader::new(BufReader::with_capacity(1 << 20, file));
+    let mut reader = HashingReader::new(BufReader::with_capacity(1 << 20, file))
+        .with_progress(an.options.progress.clone());
     let result = match sniffed.format {
         Format::Har => {
             summary.format = Some("har".to_owned());

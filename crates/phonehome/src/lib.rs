@@ -32,9 +32,11 @@ mod capture;
 mod findings;
 mod har;
 mod input;
+pub mod redact;
 
 pub use phonehome_detect::{Profile, ProfileError};
 pub use phonehome_model as model;
+pub use phonehome_report as report;
 pub use phonehome_report::{Format, JsonLines, Report, Table};
 
 use findings::FindingSet;
@@ -68,6 +70,20 @@ pub struct Options {
     pub entities: Option<EntityDb>,
     /// Countries of concern (`--watch`, ISO 3166 alpha-2).
     pub watch: Vec<String>,
+    /// Counters a progress display reads while the analysis runs, when one is shown.
+    pub progress: Option<Arc<Progress>>,
+}
+
+/// Counters of a running analysis, updated as it goes (relaxed atomics: a display reads them from
+/// another thread).
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Input bytes read so far (compressed bytes for a gzip input).
+    pub bytes: std::sync::atomic::AtomicU64,
+    /// Messages built so far.
+    pub messages: std::sync::atomic::AtomicU64,
+    /// Occurrences of personal data found so far.
+    pub occurrences: std::sync::atomic::AtomicU64,
 }
 
 /// The watch list as the summary shows it: upper case, in the order given.
@@ -156,6 +172,10 @@ impl Analyzer {
     /// attribute over it.
     fn message(&mut self, msg: &Message, report: &mut dyn Report) {
         self.summary.counts.messages += 1;
+        if let Some(p) = &self.options.progress {
+            p.messages
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
         let _ = report.message(msg);
         if let Some(t) = msg.time {
             self.first_time = Some(self.first_time.map_or(t, |f| f.min(t)));
@@ -184,6 +204,10 @@ impl Analyzer {
             w.frame = msg.source.frame;
             w.entry = msg.source.entry;
             self.warn(&w, report);
+        }
+        if let Some(p) = &self.options.progress {
+            p.occurrences
+                .fetch_add(hits.len() as u64, std::sync::atomic::Ordering::Relaxed);
         }
         for mut hit in hits {
             if let Some(location) = location {

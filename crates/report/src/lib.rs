@@ -19,10 +19,12 @@
 
 mod escape;
 mod jsonl;
+mod saved;
 mod table;
 
 pub use escape::escape_terminal;
 pub use jsonl::JsonLines;
+pub use saved::{replay_jsonl, SavedError, MAX_SAVED_LINE};
 pub use table::Table;
 
 use phonehome_model::{Finding, FlowRecord, Message, Summary, Warning};
@@ -103,4 +105,19 @@ pub trait Report {
     fn warning(&mut self, warning: &Warning) -> io::Result<()>;
     /// The findings (sorted) and the summary; writes whatever was held back and flushes.
     fn finish(&mut self, findings: &[Finding], summary: &Summary) -> io::Result<()>;
+}
+
+impl<R: Report + ?Sized> Report for Box<R> {
+    fn message(&mut self, message: &Message) -> io::Result<()> {
+        (**self).message(message)
+    }
+    fn flow(&mut self, flow: &FlowRecord) -> io::Result<()> {
+        (**self).flow(flow)
+    }
+    fn warning(&mut self, warning: &Warning) -> io::Result<()> {
+        (**self).warning(warning)
+    }
+    fn finish(&mut self, findings: &[Finding], summary: &Summary) -> io::Result<()> {
+        (**self).finish(findings, summary)
+    }
 }
