@@ -19,6 +19,9 @@ pub enum MatchKind {
     /// Something shaped like personal data that the profile does not list (an IMEI-shaped number,
     /// a value under a telling key, an app list, a media upload…), with a `reason`.
     Pattern,
+    /// A field whose values behave like an identifier when runs are compared (`phonehome diff`):
+    /// `details` say the endpoint, the field and the class.
+    Differential,
 }
 
 /// The transport part of a finding.
