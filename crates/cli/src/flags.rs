@@ -17,7 +17,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Find where a device's personal data went in captures (pcap, pcapng, .gz) and HAR files.
-    Analyze(Analyze),
+    Analyze(Box<Analyze>),
     /// Render a saved JSON Lines report (`analyze --format jsonl`) in another format.
     Report(ReportArgs),
 }

@@ -12,7 +12,10 @@ use anyhow::Context as _;
 use clap::Parser as _;
 use flags::{Analyze, Cli, Command, ReportArgs};
 use phonehome::model::{Warning, WarningCode};
-use phonehome::{Analyzer, EntityDb, Format, JsonLines, KeyLog, Options, Profile, Report, Table};
+use phonehome::report;
+use phonehome::{
+    Analyzer, EntityDb, Format, JsonLines, KeyLog, Options, Policy, Profile, Report, Table,
+};
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
@@ -27,7 +30,7 @@ const EXIT_POLICY: u8 = 3;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Analyze(args) => analyze(args),
+        Command::Analyze(args) => analyze(*args),
         Command::Report(args) => rerender(args),
     };
     match result {
@@ -99,6 +102,7 @@ fn analyze(args: Analyze) -> anyhow::Result<u8> {
         .map(|p| p.display().to_string())
         .collect();
 
+    let policy = args.policy.as_deref().map(load_policy).transpose()?;
     let report = open_report(args.format, args.output.as_deref())?;
     let mut report: Box<dyn Report> = if args.redact {
         let redactor = phonehome::redact::Redactor::new(profile.as_ref())
@@ -128,6 +132,7 @@ fn analyze(args: Analyze) -> anyhow::Result<u8> {
         entities,
         watch,
         progress,
+        policy,
     });
     for w in &keylog_warnings {
         if !args.quiet {
@@ -181,19 +186,24 @@ fn open_report(format: Option<Format>, output: Option<&Path>) -> anyhow::Result<
             "--format {format:?} writes binary data: give -o FILE or redirect standard output"
         );
     }
-    let sink: Box<dyn Write> = match output {
+    let sink: Box<dyn Write + Send> = match output {
         Some(path) => Box::new(
             std::fs::File::create(path)
                 .with_context(|| format!("cannot create output file {}", path.display()))?,
         ),
-        None => Box::new(io::stdout().lock()),
+        None => Box::new(io::stdout()),
     };
     let sink = BufWriter::with_capacity(1 << 16, sink);
     Ok(match format {
         Format::Jsonl => Box::new(JsonLines::new(sink)),
         Format::Table if stdout_is_terminal => Box::new(Table::for_terminal(sink)),
         Format::Table => Box::new(Table::new(sink)),
-        other => anyhow::bail!("--format {other:?} is not wired yet"),
+        Format::Html => Box::new(report::Html::new(sink)),
+        Format::Markdown => Box::new(report::Markdown::new(sink)),
+        Format::Csv => Box::new(report::Csv::new(sink)),
+        Format::CsvMatrix => Box::new(report::CsvMatrix::new(sink)),
+        Format::Json => Box::new(report::JsonDocument::new(sink)),
+        Format::Parquet => Box::new(phonehome_parquet::ParquetReport::new(sink)),
     })
 }
 
@@ -202,12 +212,23 @@ fn rerender(args: ReportArgs) -> anyhow::Result<u8> {
     let file = std::fs::File::open(&args.input)
         .with_context(|| format!("cannot open {}", args.input.display()))?;
     let mut report = open_report(args.format, args.output.as_deref())?;
+    let policy = args.policy.as_deref().map(load_policy).transpose()?;
     let summary = phonehome::report::replay_jsonl(
         io::BufReader::with_capacity(1 << 20, file),
         report.as_mut(),
+        &mut |findings, summary| {
+            if let Some(p) = &policy {
+                summary.policy = Some(p.evaluate(findings, summary));
+            }
+        },
     )
     .map_err(|e| anyhow::anyhow!("{}: {e}", args.input.display()))?;
     Ok(exit_code(&summary, 0))
+}
+
+/// Reads and checks a `--policy` file.
+fn load_policy(path: &Path) -> anyhow::Result<Policy> {
+    Policy::load(path).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 /// The exit code of a finished run: 3 when a policy was violated (it wins over warnings), else

@@ -566,3 +566,151 @@ fn redacted_output_holds_no_profile_value_in_any_known_form() {
     assert!(imei_tags.iter().all(|t| t.starts_with("[imei:")));
     assert_eq!(lines.last().unwrap()["redacted"], true);
 }
+
+/// `analyze` on a phone-sim folder with its key log and profile, plus `extra` flags.
+fn analyze_phone_sim(dir: &Path, extra: &[&str]) -> Output {
+    let mut args: Vec<String> = vec![
+        "analyze".into(),
+        "--device".into(),
+        dir.join("device.toml").display().to_string(),
+        "--keylog".into(),
+        dir.join("keys.log").display().to_string(),
+    ];
+    if !extra.contains(&"--format") {
+        args.extend(["--format".to_owned(), "jsonl".to_owned()]);
+    }
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args.push(dir.join("capture.pcapng").display().to_string());
+    bin().args(&args).output().expect("phonehome runs")
+}
+
+#[test]
+fn the_sample_policy_on_the_sim_capture_exits_3_with_its_violations_first() {
+    let Some(dir) = phonehome_testkit::phone_sim("sim") else {
+        eprintln!("skipping: no shared test data");
+        return;
+    };
+    let policy = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies/vetting.toml");
+    let o = analyze_phone_sim(&dir, &["--policy", policy.to_str().unwrap()]);
+    assert_eq!(
+        o.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let lines = jsonl(&o);
+    let first_other = lines
+        .iter()
+        .position(|l| l["type"] != "violation" && l["type"] != "flow" && l["type"] != "warning")
+        .unwrap();
+    let violations: Vec<_> = lines.iter().filter(|l| l["type"] == "violation").collect();
+    assert!(
+        lines[..first_other]
+            .iter()
+            .filter(|l| l["type"] == "violation")
+            .count()
+            == violations.len()
+    );
+    let findings: Vec<_> = lines.iter().filter(|l| l["type"] == "finding").collect();
+    // One violation per receiver of sensitive data in CN (the organisations of the truth), and
+    // the third-party rule, undecidable without `[device] vendor`.
+    let mut got: Vec<(String, String)> = violations
+        .iter()
+        .map(|v| {
+            let i = v["findings"][0].as_u64().unwrap() as usize;
+            let org = findings[i]["destination"]["org"]["id"]
+                .as_str()
+                .unwrap_or("")
+                .to_owned();
+            (v["rule"].as_str().unwrap().to_owned(), org)
+        })
+        .collect();
+    got.sort();
+    let mut want: Vec<(String, String)> = [
+        "chinaunicom",
+        "oneplus",
+        "oppo",
+        "realme",
+        "tencent",
+        "xiaomi",
+        "yy",
+    ]
+    .iter()
+    .map(|o| ("no-sensitive-data-to-cn-ru".to_owned(), (*o).to_owned()))
+    .collect();
+    let third = violations
+        .iter()
+        .find(|v| v["rule"] == "no-known-ids-to-third-parties")
+        .expect("third-party rule");
+    let i = third["findings"][0].as_u64().unwrap() as usize;
+    want.push((
+        "no-known-ids-to-third-parties".to_owned(),
+        findings[i]["destination"]["org"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+    ));
+    want.sort();
+    assert_eq!(got, want);
+    assert_eq!(third["findings"].as_array().unwrap().len(), findings.len());
+    let summary = lines.last().unwrap();
+    assert_eq!(summary["policy"]["violations"].as_array().unwrap().len(), 8);
+
+    // The same verdict from the saved report, and a clean policy exits 0.
+    let saved = tmp("sim.jsonl");
+    std::fs::write(&saved, &o.stdout).unwrap();
+    let o = run(&[
+        "report",
+        "--format",
+        "csv",
+        "--policy",
+        policy.to_str().unwrap(),
+        saved.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(3));
+    let lenient = tmp("lenient.toml");
+    std::fs::write(
+        &lenient,
+        "[[rule]]\nid = \"no-imei-to-ru\"\nkinds = [\"imei\"]\ncountries = [\"RU\"]\n",
+    )
+    .unwrap();
+    let o = run(&[
+        "report",
+        "--policy",
+        lenient.to_str().unwrap(),
+        saved.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+#[test]
+fn redacted_sim_reports_hold_no_profile_value_in_any_format() {
+    let Some(dir) = phonehome_testkit::phone_sim("sim") else {
+        eprintln!("skipping: no shared test data");
+        return;
+    };
+    let (profile, _) =
+        phonehome::Profile::parse(&std::fs::read_to_string(dir.join("device.toml")).unwrap())
+            .unwrap();
+    let detector = phonehome_detect::Detector::new(&profile);
+    for format in ["jsonl", "html", "markdown", "csv", "json", "table"] {
+        let o = analyze_phone_sim(&dir, &["--redact", "--format", format]);
+        assert_eq!(o.status.code(), Some(0), "{format}");
+        let hits = detector.scan(&o.stdout);
+        assert!(
+            hits.is_empty(),
+            "{format}: {:?}",
+            &hits[..hits.len().min(3)]
+        );
+        // Formats that show values show tags instead (the Markdown tables show none).
+        assert!(
+            format == "markdown" || stdout(&o).contains("imei:"),
+            "{format}"
+        );
+    }
+}

@@ -48,6 +48,7 @@ use phonehome_model::{
     Direction, InputSummary, KeyLogSummary, Limits, Message, Summary, Timestamp, Warning,
     WarningCode,
 };
+pub use phonehome_policy::{Policy, PolicyError};
 pub use phonehome_tls::KeyLog;
 use std::path::Path;
 use std::sync::Arc;
@@ -72,6 +73,8 @@ pub struct Options {
     pub watch: Vec<String>,
     /// Counters a progress display reads while the analysis runs, when one is shown.
     pub progress: Option<Arc<Progress>>,
+    /// The vetting policy evaluated over the findings at the end (`--policy`).
+    pub policy: Option<Policy>,
 }
 
 /// Counters of a running analysis, updated as it goes (relaxed atomics: a display reads them from
@@ -250,6 +253,9 @@ impl Analyzer {
             .first_time
             .zip(self.last_time)
             .map(|(a, b)| (a.to_rfc3339(), b.to_rfc3339()));
+        if let Some(policy) = &self.options.policy {
+            self.summary.policy = Some(policy.evaluate(&findings, &self.summary));
+        }
         report.finish(&findings, &self.summary)?;
         Ok(self.summary)
     }

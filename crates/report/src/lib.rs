@@ -17,13 +17,22 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod csv;
 mod escape;
+mod html;
+mod json_doc;
 mod jsonl;
+mod markdown;
+mod matrix;
 mod saved;
 mod table;
 
-pub use escape::escape_terminal;
+pub use csv::{Csv, CsvMatrix, CHAIN_SEPARATOR, CSV_COLUMNS};
+pub use escape::{csv_cell, escape_html, escape_terminal, is_hazardous, markdown_cell};
+pub use html::{Html, HtmlLimits};
+pub use json_doc::{JsonDocument, MAX_DOCUMENT_FLOWS, MAX_DOCUMENT_WARNINGS};
 pub use jsonl::JsonLines;
+pub use markdown::{Markdown, MAX_MARKDOWN_FINDINGS};
 pub use saved::{replay_jsonl, SavedError, MAX_SAVED_LINE};
 pub use table::Table;
 

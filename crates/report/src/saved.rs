@@ -28,12 +28,14 @@ impl std::fmt::Display for SavedError {
 impl std::error::Error for SavedError {}
 
 /// Replays a saved JSON Lines report into `report`: flows and warnings as they come, then the
-/// findings and the summary. Policy `violation` records are skipped (the summary holds them).
-/// Findings are held in memory until the end, as during an analysis; flows and warnings are not.
-/// Fails on an unreadable line, an unknown record type or a file without a summary.
+/// findings and the summary, after `prepare` has seen them (to evaluate a policy anew, say).
+/// Policy `violation` records are skipped (the summary holds them). Findings are held in memory
+/// until the end, as during an analysis; flows and warnings are not. Fails on an unreadable line,
+/// an unknown record type or a file without a summary.
 pub fn replay_jsonl(
     mut input: impl BufRead,
     report: &mut dyn Report,
+    prepare: &mut dyn FnMut(&[Finding], &mut Summary),
 ) -> Result<Summary, SavedError> {
     let mut findings: Vec<Finding> = Vec::new();
     let mut summary: Option<Summary> = None;
@@ -84,10 +86,11 @@ pub fn replay_jsonl(
             other => return Err(at(number, format!("unknown record type `{other}`"))),
         }
     }
-    let summary = summary.ok_or(SavedError {
+    let mut summary = summary.ok_or(SavedError {
         line: None,
         reason: "no `summary` record: not a complete phonehome JSON Lines report".to_owned(),
     })?;
+    prepare(&findings, &mut summary);
     report.finish(&findings, &summary).map_err(|e| SavedError {
         line: None,
         reason: format!("cannot write the report: {e}"),

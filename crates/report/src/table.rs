@@ -179,13 +179,41 @@ impl<W: Write> Report for Table<W> {
             let what = match (&input.format, &input.error) {
                 (_, Some(e)) => format!("unreadable: {}", escape_terminal(e)),
                 (Some(fmt), None) => format!(
-                    "{fmt}{}, {} record(s)",
+                    "{}{}, {} record(s)",
+                    escape_terminal(fmt),
                     if input.gzip { "+gzip" } else { "" },
                     input.records
                 ),
                 (None, None) => "not read".to_owned(),
             };
             writeln!(self.out, "  input {}: {what}", escape_terminal(&input.file))?;
+        }
+        if let Some(policy) = &summary.policy {
+            let name = policy.name.as_deref().unwrap_or(&policy.file);
+            if policy.violations.is_empty() {
+                writeln!(
+                    self.out,
+                    "\nPolicy {}: passed ({} check(s))",
+                    escape_terminal(name),
+                    policy.rules
+                )?;
+            } else {
+                writeln!(
+                    self.out,
+                    "\nPolicy {}: VIOLATED, {} violation(s) of {} check(s):",
+                    escape_terminal(name),
+                    policy.violations.len(),
+                    policy.rules
+                )?;
+                for v in &policy.violations {
+                    writeln!(
+                        self.out,
+                        "  ✗ {}: {}",
+                        escape_terminal(&v.rule),
+                        escape_terminal(&v.reason)
+                    )?;
+                }
+            }
         }
         if !summary.watch.is_empty() {
             writeln!(
@@ -251,7 +279,7 @@ impl<W: Write> Report for Table<W> {
                     r.party.unwrap_or("").to_owned(),
                     join(&r.domains),
                     join(&r.servers),
-                    r.watched.iter().cloned().collect::<Vec<_>>().join(", "),
+                    escape_terminal(&r.watched.iter().cloned().collect::<Vec<_>>().join(", ")),
                     escape_terminal(&r.kinds.iter().cloned().collect::<Vec<_>>().join(", ")),
                     r.occurrences.to_string(),
                 ]);
@@ -300,7 +328,7 @@ impl<W: Write> Report for Table<W> {
         let not: Vec<String> = c
             .flows_not_inspected
             .iter()
-            .map(|(r, n)| format!("{n} {r}"))
+            .map(|(r, n)| format!("{n} {}", escape_terminal(r)))
             .collect();
         writeln!(
             self.out,
