@@ -4,8 +4,8 @@ use crate::schema::{self, UTC};
 use crate::ParquetWriteError;
 use arrow_array::builder::{ListBuilder, MapBuilder, StringBuilder};
 use arrow_array::{
-    ArrayRef, Float64Array, RecordBatch, StringArray, StructArray, TimestampMicrosecondArray,
-    UInt32Array, UInt64Array,
+    ArrayRef, Float64Array, Int32Array, Int64Array, RecordBatch, StringArray, StructArray,
+    TimestampMicrosecondArray,
 };
 use arrow_buffer::NullBuffer;
 use phonehome_model::{Finding, OrgRef, Summary, Timestamp};
@@ -55,10 +55,14 @@ pub(crate) fn finding_batch(
         rows.text(|f| &f.form),
         rows.text(|f| &f.preimage),
         rows.text(|f| &f.confidence),
-        Arc::new(UInt64Array::from_iter_values(chunk.iter().map(|f| f.count))),
+        Arc::new(Int64Array::from_iter_values(
+            chunk.iter().map(|f| to_i64(f.count)),
+        )),
         rows.opt_text(|f| f.reason.as_deref()),
         rows.details()?,
-        Arc::new(UInt32Array::from_iter(chunk.iter().map(|f| f.decimals))),
+        Arc::new(Int32Array::from_iter(chunk.iter().map(|f| {
+            f.decimals.map(|d| i32::try_from(d).unwrap_or(i32::MAX))
+        }))),
         Arc::new(Float64Array::from_iter(chunk.iter().map(|f| f.precision_m))),
         rows.text(|f| f.direction.as_str()),
         rows.time("time", |f| f.time.as_deref())?,
@@ -202,8 +206,8 @@ impl<'a> Rows<'a> {
             t(|f| f.destination.server_ip.as_deref()),
             t(|f| f.destination.server_country.as_deref()),
             t(|f| f.destination.server_country_source.as_deref()),
-            Arc::new(UInt32Array::from_iter(
-                self.chunk.iter().map(|f| f.destination.asn),
+            Arc::new(Int64Array::from_iter(
+                self.chunk.iter().map(|f| f.destination.asn.map(i64::from)),
             )),
             t(|f| f.destination.asn_org.as_deref()),
         ];
@@ -233,11 +237,11 @@ impl<'a> Rows<'a> {
     fn source(self) -> Result<ArrayRef, ParquetWriteError> {
         let members: Vec<ArrayRef> = vec![
             self.text(|f| &f.source.file),
-            Arc::new(UInt64Array::from_iter(
-                self.chunk.iter().map(|f| f.source.frame),
+            Arc::new(Int64Array::from_iter(
+                self.chunk.iter().map(|f| f.source.frame.map(to_i64)),
             )),
-            Arc::new(UInt64Array::from_iter(
-                self.chunk.iter().map(|f| f.source.entry),
+            Arc::new(Int64Array::from_iter(
+                self.chunk.iter().map(|f| f.source.entry.map(to_i64)),
             )),
         ];
         Ok(Arc::new(StructArray::try_new(
@@ -270,4 +274,10 @@ fn enum_name<T: Serialize>(
         Ok(serde_json::Value::String(name)) => Ok(name),
         _ => Err(ParquetWriteError::NotAName { finding, field }),
     }
+}
+
+/// A count or number as a signed 64-bit integer (Spark and many readers have no unsigned types);
+/// values beyond `i64::MAX` (never seen in practice) saturate.
+fn to_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
 }

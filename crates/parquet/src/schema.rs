@@ -15,10 +15,10 @@ pub(crate) const UTC: &str = "UTC";
 /// | --- | --- |
 /// | `device`? | `utf8`: the device profile's name (`Summary.device`), the same on every row |
 /// | `kind`, `match`, `label`, `value`, `form`, `preimage`, `confidence` | `utf8` |
-/// | `count` | `uint64` |
+/// | `count` | `int64` |
 /// | `reason`? | `utf8` (set for `pattern` findings) |
 /// | `details` | `map<utf8, utf8>`, empty when the finding has none |
-/// | `decimals`? | `uint32` |
+/// | `decimals`? | `int32` |
 /// | `precision_m`? | `float64` |
 /// | `direction` | `utf8` (`request`, `response`) |
 /// | `time`?, `first_time`?, `last_time`? | `timestamp(microsecond, "UTC")` |
@@ -28,13 +28,13 @@ pub(crate) const UTC: &str = "UTC";
 /// | `transport` | `struct<client?, server?, tls?, http?, sni?: utf8>` |
 /// | `destination` | `struct` (below) |
 /// | `watch` | `list<utf8>` |
-/// | `source` | `struct<file: utf8, frame?: uint64, entry?: uint64>` |
+/// | `source` | `struct<file: utf8, frame?: int64, entry?: int64>` |
 /// | `violations` | `list<utf8>`: ids of the policy rules whose violations list this finding, in policy order, each once |
 ///
 /// `destination` is `struct<name?, name_source?, domain?: utf8, org?: struct<id, name: utf8>,
 /// org_country?, incorporated?: utf8, parent?: struct<id, name: utf8>, parent_country?,
 /// org_rule?: utf8, org_evidence: list<utf8>, party?, server_ip?, server_country?,
-/// server_country_source?: utf8, asn?: uint32, asn_org?: utf8>`.
+/// server_country_source?: utf8, asn?: int64, asn_org?: utf8>`.
 ///
 /// Lists and the map are never null (empty instead) and their items are never null. List items
 /// are named `element` and map entries `key_value` (`key`, `value`), as the Parquet format asks.
@@ -56,10 +56,10 @@ fn build_schema() -> SchemaRef {
         text("form"),
         text("preimage"),
         text("confidence"),
-        Field::new("count", DataType::UInt64, false),
+        Field::new("count", DataType::Int64, false),
         opt_text("reason"),
         Field::new("details", details_type(), false),
-        Field::new("decimals", DataType::UInt32, true),
+        Field::new("decimals", DataType::Int32, true),
         Field::new("precision_m", DataType::Float64, true),
         text("direction"),
         time("time"),
@@ -156,7 +156,7 @@ pub(crate) fn destination_fields() -> Fields {
         opt_text("server_ip"),
         opt_text("server_country"),
         opt_text("server_country_source"),
-        Field::new("asn", DataType::UInt32, true),
+        Field::new("asn", DataType::Int64, true),
         opt_text("asn_org"),
     ])
 }
@@ -165,7 +165,7 @@ pub(crate) fn destination_fields() -> Fields {
 pub(crate) fn source_fields() -> Fields {
     Fields::from(vec![
         Field::new("file", DataType::Utf8, false),
-        Field::new("frame", DataType::UInt64, true),
-        Field::new("entry", DataType::UInt64, true),
+        Field::new("frame", DataType::Int64, true),
+        Field::new("entry", DataType::Int64, true),
     ])
 }

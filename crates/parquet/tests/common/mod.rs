@@ -1,7 +1,7 @@
 //! Shared by the tests: realistic findings and a generic Arrow-row-to-JSON reader.
 
 use arrow_array::cast::AsArray;
-use arrow_array::types::{Float64Type, TimestampMicrosecondType, UInt32Type, UInt64Type};
+use arrow_array::types::{Float64Type, Int32Type, Int64Type, TimestampMicrosecondType};
 use arrow_array::{Array, RecordBatch};
 use arrow_schema::{DataType, TimeUnit};
 use phonehome_model::{
@@ -271,8 +271,8 @@ fn cell(array: &dyn Array, row: usize) -> Value {
     }
     match array.data_type() {
         DataType::Utf8 => Value::from(array.as_string::<i32>().value(row)),
-        DataType::UInt64 => Value::from(array.as_primitive::<UInt64Type>().value(row)),
-        DataType::UInt32 => Value::from(array.as_primitive::<UInt32Type>().value(row)),
+        DataType::Int64 => Value::from(array.as_primitive::<Int64Type>().value(row)),
+        DataType::Int32 => Value::from(array.as_primitive::<Int32Type>().value(row)),
         DataType::Float64 => Value::from(array.as_primitive::<Float64Type>().value(row)),
         DataType::Timestamp(TimeUnit::Microsecond, Some(tz)) if tz.as_ref() == "UTC" => {
             let micros = array.as_primitive::<TimestampMicrosecondType>().value(row);
