@@ -96,11 +96,11 @@ pub(crate) struct Scope {
 }
 
 impl Default for Scope {
-    /// Every finding the report lists in a request; all three country fields.
+    /// `known` findings (profile values) in requests; all three country fields.
     fn default() -> Self {
         Self {
             known: true,
-            pattern: true,
+            pattern: false,
             min_confidence: Confidence::Low,
             request: true,
             response: false,

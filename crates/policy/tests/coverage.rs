@@ -128,8 +128,15 @@ fn unknown_receivers_fail_within_the_defaults() {
             vec![1, 2]
         )]
     );
-    // Without defaults, pattern findings count too (responses still do not).
+    // The built-in defaults are the same: known findings in requests.
     let p = policy("[coverage]\nfail_on_unknown_org = true\n");
+    let got = violations(&p, &findings, &summary(3, None));
+    let groups: Vec<&[usize]> = got.iter().map(|(_, _, f)| f.as_slice()).collect();
+    assert_eq!(groups, [&[1, 2][..]]);
+    // Pattern findings count when the defaults say so (responses still do not).
+    let p = policy(
+        "[defaults]\nmatch = [\"known\", \"pattern\"]\n[coverage]\nfail_on_unknown_org = true\n",
+    );
     let got = violations(&p, &findings, &summary(3, None));
     let groups: Vec<&[usize]> = got.iter().map(|(_, _, f)| f.as_slice()).collect();
     assert_eq!(groups, [&[1, 2][..], &[3]]);

@@ -204,11 +204,11 @@ fn defaults_decide_match_confidence_and_direction_unless_a_rule_overrides() {
         "imei received from Acme at d.example: organisation in RU; 1 finding"
     );
 
-    // Without [defaults]: every match kind and confidence, requests only.
+    // Without [defaults]: known findings in requests only.
     let p = policy("[[rule]]\nid = \"ru\"\ncountries = [\"RU\"]\n");
     let got = violations(&p, &findings, &summary(4, None));
     assert_eq!(got.len(), 1);
-    assert_eq!(got[0].2, [0, 1, 2]);
+    assert_eq!(got[0].2, [0]);
 }
 
 #[test]
