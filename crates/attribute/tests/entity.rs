@@ -4,7 +4,6 @@
 use phonehome_attribute::entity::{
     EntityDb, EntityError, EntityErrorKind, EntityKind, EMBEDDED_ENTITIES, EMBEDDED_ORIGIN,
 };
-use std::path::{Path, PathBuf};
 
 fn embedded() -> &'static EntityDb {
     EntityDb::embedded()
@@ -670,25 +669,6 @@ fn toml_shape_errors_name_the_line_and_the_entity() {
 // The simulated handset's destinations
 // ---------------------------------------------------------------------------------------------
 
-/// The shared test data, as phonehome-testkit finds it: `$PHONEHOME_TESTDATA`, else
-/// `../shared/testdata` beside the workspace; absent data fails under `CI=true`.
-fn phone_sim_dir() -> Option<PathBuf> {
-    let root = std::env::var_os("PHONEHOME_TESTDATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata"));
-    let dir = root.join("phone-sim");
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "test data missing at {}",
-        dir.display()
-    );
-    eprintln!("skipping: no test data at {}", dir.display());
-    None
-}
-
 /// Every `"host": "…"` value in a JSON text.
 fn json_hosts(json: &str) -> Vec<String> {
     json.split("\"host\"")
@@ -706,7 +686,9 @@ fn json_hosts(json: &str) -> Vec<String> {
 
 #[test]
 fn every_phone_sim_destination_is_attributed() {
-    let Some(dir) = phone_sim_dir() else { return };
+    let Some(dir) = phonehome_testkit::phone_sim("") else {
+        return;
+    };
     let mut hosts = Vec::new();
     for run in std::fs::read_dir(&dir).unwrap() {
         let truth = run.unwrap().path().join("truth.json");
