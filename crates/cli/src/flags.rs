@@ -20,6 +20,46 @@ pub enum Command {
     Analyze(Box<Analyze>),
     /// Render a saved JSON Lines report (`analyze --format jsonl`) in another format.
     Report(ReportArgs),
+    /// Compare two or more runs (with and without SIM, two handsets, before and after a reset) to
+    /// find the fields that behave like identifiers.
+    Diff(Box<DiffArgs>),
+}
+
+/// `phonehome diff`.
+#[derive(Args, Debug)]
+pub struct DiffArgs {
+    /// TLS key log for one run (`NAME=FILE`) or for every run (`FILE`); repeatable. A run
+    /// directory's `keys.log` is used without it.
+    #[arg(long, value_name = "[NAME=]FILE")]
+    pub keylog: Vec<String>,
+    /// Device profile for one run (`NAME=FILE`) or every run (`FILE`). A run directory's
+    /// `device.toml` is used without it.
+    #[arg(long, value_name = "[NAME=]FILE")]
+    pub device: Vec<String>,
+    /// Entity data adding to or overriding the built-in organisations; repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub entities: Vec<PathBuf>,
+    /// Countries of concern, ISO 3166 codes separated by commas.
+    #[arg(long, value_name = "CC,…", value_delimiter = ',')]
+    pub watch: Vec<String>,
+    /// Output format: table (endpoint × field × runs; default on a terminal), jsonl (default
+    /// otherwise), html, markdown, csv, csv-matrix, json or parquet (the differential findings).
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<Format>,
+    /// Write the report to FILE instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// In the table, list every field (by default unlabelled constant, volatile and varying
+    /// fields are only counted).
+    #[arg(long)]
+    pub all: bool,
+    /// Caps that bound memory and work, for every run.
+    #[command(flatten)]
+    pub limits: LimitFlags,
+    /// Runs: a directory (its captures, keys.log and device.toml), `NAME=PATH[,PATH…]`, a run
+    /// file (`.toml`) or a capture; at least two (see docs/diff.md).
+    #[arg(required = true, num_args = 2.., value_name = "RUN")]
+    pub runs: Vec<String>,
 }
 
 /// `phonehome report`.

@@ -10,7 +10,7 @@ mod progress_bar;
 
 use anyhow::Context as _;
 use clap::Parser as _;
-use flags::{Analyze, Cli, Command, ReportArgs};
+use flags::{Analyze, Cli, Command, DiffArgs, ReportArgs};
 use phonehome::model::{Warning, WarningCode};
 use phonehome::report;
 use phonehome::{
@@ -32,6 +32,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Analyze(args) => analyze(*args),
         Command::Report(args) => rerender(args),
+        Command::Diff(args) => diff(*args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -55,24 +56,8 @@ fn analyze(args: Analyze) -> anyhow::Result<u8> {
         None => (None, Vec::new()),
     };
     let profile_file = args.device.as_ref().map(|p| p.display().to_string());
-    let mut watch = Vec::new();
-    for code in &args.watch {
-        let code = code.trim();
-        if code.len() != 2 || !code.bytes().all(|b| b.is_ascii_alphabetic()) {
-            anyhow::bail!("--watch: `{code}` is not a two-letter ISO 3166 country code");
-        }
-        watch.push(code.to_ascii_uppercase());
-    }
-    let mut entities = None;
-    for path in &args.entities {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read entity data {}", path.display()))?;
-        let base = entities.as_ref().unwrap_or(EntityDb::embedded());
-        let merged = base
-            .overlay_toml(&text, &path.display().to_string())
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        entities = Some(merged);
-    }
+    let watch = parse_watch(&args.watch)?;
+    let entities = load_entities(&args.entities)?;
     let mut profile_warnings = profile_warnings;
     if let Some(vendor) = profile.as_ref().and_then(|p| p.vendor.as_deref()) {
         let db = entities.as_ref().unwrap_or(EntityDb::embedded());
@@ -224,6 +209,98 @@ fn rerender(args: ReportArgs) -> anyhow::Result<u8> {
     )
     .map_err(|e| anyhow::anyhow!("{}: {e}", args.input.display()))?;
     Ok(exit_code(&summary, 0))
+}
+
+/// The `--watch` list, checked and upper-cased.
+fn parse_watch(codes: &[String]) -> anyhow::Result<Vec<String>> {
+    let mut watch = Vec::new();
+    for code in codes {
+        let code = code.trim();
+        if code.len() != 2 || !code.bytes().all(|b| b.is_ascii_alphabetic()) {
+            anyhow::bail!("--watch: `{code}` is not a two-letter ISO 3166 country code");
+        }
+        watch.push(code.to_ascii_uppercase());
+    }
+    Ok(watch)
+}
+
+/// The built-in entity data with every `--entities` overlay applied in order; `None` without any.
+fn load_entities(paths: &[std::path::PathBuf]) -> anyhow::Result<Option<EntityDb>> {
+    let mut entities: Option<EntityDb> = None;
+    for path in paths {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read entity data {}", path.display()))?;
+        let base = entities.as_ref().unwrap_or(EntityDb::embedded());
+        let merged = base
+            .overlay_toml(&text, &path.display().to_string())
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        entities = Some(merged);
+    }
+    Ok(entities)
+}
+
+/// `phonehome diff`: compares runs and reports the fields that behave like identifiers.
+fn diff(args: DiffArgs) -> anyhow::Result<u8> {
+    use phonehome_diff::{assign_run_option, diff_runs, DiffOptions, RunOption, RunSpec};
+    let mut runs = args
+        .runs
+        .iter()
+        .map(|r| RunSpec::parse(r))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    for k in &args.keylog {
+        assign_run_option(&mut runs, RunOption::KeyLog, k).map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    for d in &args.device {
+        assign_run_option(&mut runs, RunOption::Device, d).map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    let options = DiffOptions {
+        limits: args.limits.to_limits(),
+        entities: load_entities(&args.entities)?,
+        watch: parse_watch(&args.watch)?,
+        ..DiffOptions::default()
+    };
+    let outcome = diff_runs(&runs, &options).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let to_terminal = args.output.is_none() && io::stdout().is_terminal();
+    let format = args.format.unwrap_or(if to_terminal {
+        Format::Table
+    } else {
+        Format::Jsonl
+    });
+    if format == Format::Table {
+        let mut out: Box<dyn Write> = match &args.output {
+            Some(path) => Box::new(BufWriter::new(
+                std::fs::File::create(path)
+                    .with_context(|| format!("cannot create output file {}", path.display()))?,
+            )),
+            None => Box::new(io::stdout().lock()),
+        };
+        let width = to_terminal.then(terminal_width).flatten();
+        phonehome_diff::render_table(
+            &outcome,
+            &mut out,
+            &phonehome_diff::TableOptions {
+                width,
+                all: args.all,
+            },
+        )
+        .context("cannot write the table")?;
+        out.flush().context("cannot write the table")?;
+        return Ok(EXIT_OK);
+    }
+    let mut report = open_report(Some(format), args.output.as_deref())?;
+    for w in &outcome.warnings {
+        report.warning(w).context("cannot write the report")?;
+    }
+    report
+        .finish(&outcome.findings, &outcome.summary)
+        .context("cannot write the report")?;
+    Ok(EXIT_OK)
+}
+
+/// The terminal's width in columns, from `COLUMNS`, when set.
+fn terminal_width() -> Option<u16> {
+    std::env::var("COLUMNS").ok()?.trim().parse().ok()
 }
 
 /// Reads and checks a `--policy` file.

@@ -714,3 +714,66 @@ fn redacted_sim_reports_hold_no_profile_value_in_any_format() {
         );
     }
 }
+
+#[test]
+fn diff_of_sim_and_nosim_names_the_sim_only_fields() {
+    let (Some(sim), Some(nosim)) = (
+        phonehome_testkit::phone_sim("sim"),
+        phonehome_testkit::phone_sim("nosim"),
+    ) else {
+        eprintln!("skipping: no shared test data");
+        return;
+    };
+    let o = run(&[
+        "diff",
+        "--format",
+        "jsonl",
+        sim.to_str().unwrap(),
+        nosim.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let lines = jsonl(&o);
+    let findings: Vec<_> = lines.iter().filter(|l| l["type"] == "finding").collect();
+    assert!(findings.iter().all(|f| f["match"] == "differential"));
+    let class = |kind: &str| -> Vec<String> {
+        findings
+            .iter()
+            .filter(|f| f["kind"] == kind)
+            .map(|f| f["details"]["class"].as_str().unwrap_or("").to_owned())
+            .collect()
+    };
+    for kind in ["phone_number", "imsi", "iccid"] {
+        assert_eq!(class(kind), ["one_run_only"], "{kind}");
+    }
+    for kind in [
+        "imei",
+        "android_id",
+        "advertising_id",
+        "oaid",
+        "serial",
+        "mac",
+    ] {
+        let got = class(kind);
+        assert!(
+            !got.is_empty() && got.iter().all(|c| c == "constant"),
+            "{kind}: {got:?}"
+        );
+    }
+    // Every other format renders the same findings; one run is a usage error.
+    let o = run(&[
+        "diff",
+        "--format",
+        "markdown",
+        sim.to_str().unwrap(),
+        nosim.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).contains("differential"));
+    let o = run(&["diff", sim.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+}

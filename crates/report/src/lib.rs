@@ -101,6 +101,22 @@ impl FromStr for Format {
     }
 }
 
+/// How a finding matched, for people: `known`, `pattern (medium)`, `differential (identity)`.
+pub fn match_label(f: &Finding) -> String {
+    match f.match_kind {
+        phonehome_model::MatchKind::Known => "known".to_owned(),
+        phonehome_model::MatchKind::Pattern => format!("pattern ({})", f.confidence),
+        phonehome_model::MatchKind::Differential => format!(
+            "differential ({})",
+            f.details
+                .get("class")
+                .map_or("?", String::as_str)
+                .replace('_', " ")
+        ),
+        _ => "other".to_owned(),
+    }
+}
+
 /// A destination for results. Flows and warnings arrive while the analysis runs; findings and the
 /// summary at the end.
 pub trait Report {

@@ -4,7 +4,7 @@
 use crate::escape::{clip, markdown_cell};
 use crate::matrix::{RulesBroken, WhoGetsWhat};
 use crate::Report;
-use phonehome_model::{Finding, FlowRecord, MatchKind, Summary, Warning};
+use phonehome_model::{Finding, FlowRecord, Summary, Warning};
 use std::io::{self, Write};
 
 /// Most rows in the findings table; the rest are counted (every finding is in `--format csv`).
@@ -51,12 +51,9 @@ pub(crate) fn source_of(f: &Finding) -> String {
     }
 }
 
-/// `known`, or `pattern (confidence)`.
+/// `known`, `pattern (confidence)` or `differential (class)`.
 pub(crate) fn match_of(f: &Finding) -> String {
-    match f.match_kind {
-        MatchKind::Known => "known".to_owned(),
-        _ => format!("pattern ({})", f.confidence),
-    }
+    crate::match_label(f)
 }
 
 fn row<W: Write>(out: &mut W, cells: &[String]) -> io::Result<()> {

@@ -301,10 +301,7 @@ impl<W: Write> Report for Table<W> {
                     _ => f.source.file.to_string(),
                 };
                 let request = format!("{} {}", f.method.as_deref().unwrap_or("?"), f.url);
-                let matched = match f.match_kind {
-                    phonehome_model::MatchKind::Known => "known".to_owned(),
-                    _ => format!("pattern ({})", f.confidence),
-                };
+                let matched = crate::match_label(f);
                 g.add_row(vec![
                     escape_terminal(&f.kind),
                     matched,

@@ -7,6 +7,7 @@
 //! phonehome-synth tls-sample --out-dir DIR   # DIR/tls-sample.pcapng, .keys, .dsb.pcapng
 //! phonehome-synth tls-fixtures --out-dir DIR # DIR/<name>.pcapng and DIR/<name>.keys
 //! phonehome-synth tls-bench --size 1G --out FILE --keylog FILE
+//! phonehome-synth handsets --out-dir DIR     # DIR/handset{A,B}/capture.pcap and device.toml
 //! ```
 #![forbid(unsafe_code)]
 
@@ -26,7 +27,9 @@ const USAGE: &str = "usage:
   phonehome-synth tls-fixtures --out-dir DIR write one small TLS capture + key log per feature
   phonehome-synth tls-bench --size SIZE --out FILE --keylog FILE
                                              write a pcap of about SIZE bytes of TLS traffic and
-                                             its key log";
+                                             its key log
+  phonehome-synth handsets --out-dir DIR     write the differential fixture: DIR/handsetA and
+                                             DIR/handsetB, each capture.pcap and device.toml";
 
 /// Parses `123`, `64K`, `10M`, `1G` (binary multiples).
 fn parse_size(s: &str) -> Option<u64> {
@@ -152,6 +155,15 @@ fn run(args: &[String]) -> Result<(), String> {
                 keys.display(),
                 written as f64 / 1e6 / secs.max(1e-9)
             );
+            Ok(())
+        }
+        "handsets" => {
+            let dir = PathBuf::from(flag_value(rest, "--out-dir").ok_or("missing --out-dir DIR")?);
+            let runs = scenario::write_handsets(&dir)
+                .map_err(|e| format!("cannot write the fixture under {}: {e}", dir.display()))?;
+            for run in runs {
+                eprintln!("wrote {}", run.display());
+            }
             Ok(())
         }
         "-h" | "--help" | "help" => {

@@ -156,6 +156,11 @@ pub(crate) fn article(out: &mut String, i: usize, f: &Finding, receiver: &str, r
         f.count
     );
 
+    let _ = write!(
+        out,
+        "<dt>Match</dt><dd>{}</dd>",
+        esc(&crate::match_label(f))
+    );
     // Request line, with the value marked in the URL when it is there.
     let hit = locate(f, &f.url);
     let method = f.method.as_deref().unwrap_or("?");

@@ -12,12 +12,17 @@
 mod bench;
 mod catalog;
 mod decoys;
+mod handsets;
 mod sample;
 mod tls_bench;
 mod tls_sample;
 
 pub use bench::write_bench_pcap;
 pub use decoys::write_decoys_pcap;
+pub use handsets::{
+    handset_fields, handsets, keyed_xor, write_handsets, FieldBehaviour, Handset, HandsetField,
+    HANDSET_ROUNDS,
+};
 pub use sample::write_sample_pcapng;
 pub use tls_bench::{write_tls_bench_pcap, MAX_ACTIVE_TLS_CONNECTIONS};
 pub use tls_sample::{
