@@ -87,7 +87,12 @@ fn analyze(args: Analyze) -> anyhow::Result<u8> {
         .map(|p| p.display().to_string())
         .collect();
 
-    let policy = args.policy.as_deref().map(load_policy).transpose()?;
+    let policy = args
+        .policy
+        .as_deref()
+        .map(|p| load_policy(p, profile.as_ref(), entities.as_ref()))
+        .transpose()?;
+    refuse_overwriting_inputs(args.output.as_deref(), &args.inputs)?;
     let report = open_report(args.format, args.output.as_deref())?;
     let mut report: Box<dyn Report> = if args.redact {
         let redactor = phonehome::redact::Redactor::new(profile.as_ref())
@@ -104,10 +109,6 @@ fn analyze(args: Analyze) -> anyhow::Result<u8> {
         .filter_map(|p| std::fs::metadata(p).ok())
         .map(|m| m.len())
         .sum();
-    let bar = progress
-        .clone()
-        .map(|p| progress_bar::ProgressBar::start(p, total_bytes));
-
     let mut analyzer = Analyzer::new(Options {
         profile,
         profile_file: profile_file.clone(),
@@ -116,7 +117,7 @@ fn analyze(args: Analyze) -> anyhow::Result<u8> {
         keylog_files,
         entities,
         watch,
-        progress,
+        progress: progress.clone(),
         policy,
     });
     for w in &keylog_warnings {
@@ -135,19 +136,24 @@ fn analyze(args: Analyze) -> anyhow::Result<u8> {
             report.as_mut(),
         );
     }
+    // The bar owns standard error while it runs: errors are printed once it is gone.
+    let bar = progress.map(|p| progress_bar::ProgressBar::start(p, total_bytes));
     let started = std::time::Instant::now();
-    let mut unreadable = 0usize;
+    let mut errors = Vec::new();
     for path in &args.inputs {
         let name = path.display().to_string();
         let input = analyzer.analyze_file(path, name.clone().into(), report.as_mut());
-        if let Some(e) = &input.error {
-            unreadable += 1;
-            eprintln!("phonehome: error: {e}");
+        if let Some(e) = input.error {
+            errors.push(e);
         }
     }
     if let Some(bar) = bar {
         bar.stop();
     }
+    for e in &errors {
+        eprintln!("phonehome: error: {e}");
+    }
+    let unreadable = errors.len();
     let summary = analyzer
         .finish(report.as_mut())
         .context("cannot write the report")?;
@@ -194,10 +200,15 @@ fn open_report(format: Option<Format>, output: Option<&Path>) -> anyhow::Result<
 
 /// `phonehome report`: renders a saved JSON Lines report in another format.
 fn rerender(args: ReportArgs) -> anyhow::Result<u8> {
+    let policy = args
+        .policy
+        .as_deref()
+        .map(|p| load_policy(p, None, None))
+        .transpose()?;
+    refuse_overwriting_inputs(args.output.as_deref(), std::slice::from_ref(&args.input))?;
     let file = std::fs::File::open(&args.input)
         .with_context(|| format!("cannot open {}", args.input.display()))?;
     let mut report = open_report(args.format, args.output.as_deref())?;
-    let policy = args.policy.as_deref().map(load_policy).transpose()?;
     let summary = phonehome::report::replay_jsonl(
         io::BufReader::with_capacity(1 << 20, file),
         report.as_mut(),
@@ -211,15 +222,33 @@ fn rerender(args: ReportArgs) -> anyhow::Result<u8> {
     Ok(exit_code(&summary, 0))
 }
 
+/// Refuses an `-o` file that is one of the inputs (opening it for writing would empty it).
+fn refuse_overwriting_inputs(
+    output: Option<&Path>,
+    inputs: &[std::path::PathBuf],
+) -> anyhow::Result<()> {
+    let Some(out) = output.and_then(|o| std::fs::canonicalize(o).ok()) else {
+        return Ok(());
+    };
+    if let Some(same) = inputs
+        .iter()
+        .find(|i| std::fs::canonicalize(i).is_ok_and(|i| i == out))
+    {
+        anyhow::bail!(
+            "-o {} is also an input: refusing to overwrite it",
+            same.display()
+        );
+    }
+    Ok(())
+}
+
 /// The `--watch` list, checked and upper-cased.
 fn parse_watch(codes: &[String]) -> anyhow::Result<Vec<String>> {
     let mut watch = Vec::new();
     for code in codes {
-        let code = code.trim();
-        if code.len() != 2 || !code.bytes().all(|b| b.is_ascii_alphabetic()) {
-            anyhow::bail!("--watch: `{code}` is not a two-letter ISO 3166 country code");
-        }
-        watch.push(code.to_ascii_uppercase());
+        let parsed = phonehome::parse_country_code(code)
+            .map_err(|why| anyhow::anyhow!("--watch: `{}` is {why}", code.trim()))?;
+        watch.push(parsed);
     }
     Ok(watch)
 }
@@ -261,6 +290,17 @@ fn diff(args: DiffArgs) -> anyhow::Result<u8> {
         ..DiffOptions::default()
     };
     let outcome = diff_runs(&runs, &options).map_err(|e| anyhow::anyhow!("{e}"))?;
+    // An input no run could read is an error, as in `analyze` (the comparison still ran).
+    let mut unreadable = 0usize;
+    for run in &outcome.runs {
+        for input in &run.summary.inputs {
+            if let Some(e) = &input.error {
+                unreadable += 1;
+                eprintln!("phonehome: error: run {}: {e}", run.spec.name);
+            }
+        }
+    }
+    let code = if unreadable > 0 { EXIT_USAGE } else { EXIT_OK };
     let to_terminal = args.output.is_none() && io::stdout().is_terminal();
     let format = args.format.unwrap_or(if to_terminal {
         Format::Table
@@ -286,7 +326,7 @@ fn diff(args: DiffArgs) -> anyhow::Result<u8> {
         )
         .context("cannot write the table")?;
         out.flush().context("cannot write the table")?;
-        return Ok(EXIT_OK);
+        return Ok(code);
     }
     let mut report = open_report(Some(format), args.output.as_deref())?;
     for w in &outcome.warnings {
@@ -295,7 +335,7 @@ fn diff(args: DiffArgs) -> anyhow::Result<u8> {
     report
         .finish(&outcome.findings, &outcome.summary)
         .context("cannot write the report")?;
-    Ok(EXIT_OK)
+    Ok(code)
 }
 
 /// The terminal's width in columns, from `COLUMNS`, when set.
@@ -303,9 +343,34 @@ fn terminal_width() -> Option<u16> {
     std::env::var("COLUMNS").ok()?.trim().parse().ok()
 }
 
-/// Reads and checks a `--policy` file.
-fn load_policy(path: &Path) -> anyhow::Result<Policy> {
-    Policy::load(path).map_err(|e| anyhow::anyhow!("{e}"))
+/// Reads and checks a `--policy` file: every kind of data it names must be one phonehome reports
+/// (built in, or a `[[custom]]` kind of `profile`) and every organisation one of the entity data,
+/// or a misspelling would make a rule silently pass.
+fn load_policy(
+    path: &Path,
+    profile: Option<&Profile>,
+    entities: Option<&EntityDb>,
+) -> anyhow::Result<Policy> {
+    let policy = Policy::load(path).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let entities = entities.unwrap_or(EntityDb::embedded());
+    let is_kind = |k: &str| {
+        phonehome::BUILTIN_KINDS.contains(&k)
+            || profile.is_some_and(|p| p.custom.iter().any(|c| c.kind == k))
+    };
+    let is_org = |id: &str| entities.entity(id).is_some();
+    let unknown = policy.unknown_references(&is_kind, &is_org);
+    if let Some((rule, problem)) = unknown.first() {
+        anyhow::bail!(
+            "{}: rule `{rule}`: {problem}{}",
+            path.display(),
+            if unknown.len() > 1 {
+                format!(" (and {} more)", unknown.len() - 1)
+            } else {
+                String::new()
+            }
+        );
+    }
+    Ok(policy)
 }
 
 /// The exit code of a finished run: 3 when a policy was violated (it wins over warnings), else

@@ -152,7 +152,8 @@ fn watch_marks_and_orders_findings_and_party_follows_the_vendor() {
 
     let o = run(&["analyze", "--watch", "China", capture.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("`China` is not a two-letter"));
+    assert!(String::from_utf8_lossy(&o.stderr)
+        .contains("`China` is not an ISO 3166-1 alpha-2 country code"));
 }
 
 #[test]
@@ -776,4 +777,196 @@ fn diff_of_sim_and_nosim_names_the_sim_only_fields() {
     assert!(stdout(&o).contains("differential"));
     let o = run(&["diff", sim.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn redaction_covers_keys_paths_encoded_values_and_domains() {
+    let profile = samples().join("phone.toml");
+    let entry = |method: &str, url: &str, headers: &str, body: &str| {
+        format!(
+            r#"{{"startedDateTime":"2026-11-24T10:00:00Z","time":1,
+            "request":{{"method":"{method}","url":"{url}","httpVersion":"HTTP/1.1",
+              "headers":[{headers}],"queryString":[],"cookies":[],"headersSize":-1,"bodySize":-1,
+              "postData":{{"mimeType":"application/json","text":{body}}}}},
+            "response":{{"status":200,"statusText":"OK","httpVersion":"HTTP/1.1","headers":[],
+              "cookies":[],"content":{{"size":0,"mimeType":"text/plain","text":""}},
+              "redirectURL":"","headersSize":-1,"bodySize":0}},
+            "cache":{{}},"timings":{{"send":0,"wait":1,"receive":0}}}}"#
+        )
+    };
+    let body = serde_json::to_string(
+        r#"{"356938035643809":{"sn":"R58N31XYZQ"},"contacts":{"+447700900456":"Priya Shah"}}"#,
+    )
+    .unwrap();
+    let entries = [
+        entry(
+            "GET",
+            "https://r58n31xyzq.appspot.com/v1/u/MzU2OTM4MDM1NjQzODA5/ping?356938035643809=R58N31XYZQ&dev%5Fid=MzU2OTM4MDM1NjQzODA5",
+            "",
+            "\"\"",
+        ),
+        entry(
+            "POST",
+            "https://api.example.com/u/sam%40example.co.uk/x",
+            r#"{"name":"X-sam@example.co.uk","value":"9774d56d682e549c"}"#,
+            &body,
+        ),
+        entry("GET", "https://api.example.com/c/Priya%20Shah/s/Dinner%20at%208%3F", "", "\"\""),
+    ];
+    let har = format!(
+        r#"{{"log":{{"version":"1.2","creator":{{"name":"test","version":"1"}},"entries":[{}]}}}}"#,
+        entries.join(",")
+    );
+    let path = tmp("leaky.har");
+    std::fs::write(&path, har).unwrap();
+    let plain = run(&[
+        "analyze",
+        "--device",
+        profile.to_str().unwrap(),
+        "--format",
+        "jsonl",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        plain.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&plain.stderr)
+    );
+    // Without --redact the values are there (the test would prove nothing otherwise).
+    assert!(stdout(&plain).contains("MzU2OTM4MDM1NjQzODA5"));
+    let (p, _) = phonehome::Profile::parse(&std::fs::read_to_string(&profile).unwrap()).unwrap();
+    let detector = phonehome_detect::Detector::new(&p);
+    assert!(!detector.scan(&plain.stdout).is_empty());
+    for format in ["jsonl", "html", "csv", "markdown", "table"] {
+        let o = run(&[
+            "analyze",
+            "--device",
+            profile.to_str().unwrap(),
+            "--redact",
+            "--format",
+            format,
+            path.to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{format}");
+        let text = stdout(&o);
+        let hits = detector.scan(text.as_bytes());
+        assert!(
+            hits.is_empty(),
+            "{format}: {:?}",
+            &hits[..hits.len().min(3)]
+        );
+        for raw in [
+            "MzU2OTM4MDM1NjQzODA5",
+            "sam%40example",
+            "Priya%20Shah",
+            "Dinner%20at",
+            "r58n31xyzq",
+        ] {
+            assert!(
+                !text
+                    .to_ascii_lowercase()
+                    .contains(&raw.to_ascii_lowercase()),
+                "{format}: {raw} in {text:.2000}"
+            );
+        }
+    }
+}
+
+#[test]
+fn typos_and_self_overwrites_are_refused_before_anything_is_written() {
+    let capture = samples().join("sample.pcapng");
+    let profile = samples().join("phone.toml");
+    // A misspelt kind or organisation would make a vetting rule pass silently.
+    for (rule, needle) in [
+        ("kinds = [\"imie\"]", "unknown kind of data `imie`"),
+        ("orgs = [\"xiaomee\"]", "unknown organisation id `xiaomee`"),
+        (
+            "allow_orgs = [\"gogle\"]",
+            "unknown organisation id `gogle`",
+        ),
+    ] {
+        let policy = tmp("typo.toml");
+        std::fs::write(&policy, format!("[[rule]]\nid = \"r\"\n{rule}\n")).unwrap();
+        let out = tmp("typo-out.html");
+        std::fs::write(&out, "keep").unwrap();
+        let o = run(&[
+            "analyze",
+            "--device",
+            profile.to_str().unwrap(),
+            "--policy",
+            policy.to_str().unwrap(),
+            "--format",
+            "html",
+            "-o",
+            out.to_str().unwrap(),
+            capture.to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(2), "{rule}");
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains(needle),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert_eq!(
+            std::fs::read_to_string(&out).unwrap(),
+            "keep",
+            "the output was touched"
+        );
+    }
+    // A custom kind of the profile is a known kind.
+    let policy = tmp("custom.toml");
+    std::fs::write(&policy, "[[rule]]\nid = \"r\"\nkinds = [\"wifi_ssid\"]\n").unwrap();
+    let o = run(&[
+        "analyze",
+        "--device",
+        profile.to_str().unwrap(),
+        "--policy",
+        policy.to_str().unwrap(),
+        capture.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(3));
+
+    // `report X -o X` would empty X before reading it.
+    let saved = tmp("self.jsonl");
+    let o = run(&[
+        "analyze",
+        "--format",
+        "jsonl",
+        "-o",
+        saved.to_str().unwrap(),
+        capture.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    let before = std::fs::read(&saved).unwrap();
+    let o = run(&[
+        "report",
+        "--format",
+        "jsonl",
+        "-o",
+        saved.to_str().unwrap(),
+        saved.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("is also an input"));
+    assert_eq!(std::fs::read(&saved).unwrap(), before);
+
+    // `UK` is not a country code.
+    let o = run(&["analyze", "--watch", "UK", capture.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("`GB`"));
+
+    // A run with an unreadable input is an error, as in analyze.
+    let garbage = tmp("garbage.bin");
+    std::fs::write(&garbage, b"\x00\x01not a capture at all").unwrap();
+    let run_a = format!("a={},{}", capture.display(), garbage.display());
+    let run_b = format!("b={}", capture.display());
+    let o = run(&["diff", "--format", "jsonl", &run_a, &run_b]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("garbage.bin"));
 }

@@ -85,3 +85,31 @@ pub use profile::{
     Contact, CustomValue, Location, Profile, ProfileError, ProfileValue, Sms, MIN_VALUE_LEN,
 };
 pub use text_fold::MAX_FOLDED_NODE_BYTES;
+
+/// Every kind of data phonehome reports without a `[[custom]]` entry: profile values, identifiers
+/// nobody listed (patterns and telling keys) and `phonehome diff`'s unlabelled `identifier`.
+pub const BUILTIN_KINDS: [&str; 23] = [
+    "imei",
+    "serial",
+    "android_id",
+    "advertising_id",
+    "oaid",
+    "mac",
+    "phone_number",
+    "imsi",
+    "iccid",
+    "email",
+    "location",
+    "contact",
+    "sms",
+    "meid",
+    "device_id",
+    "cell_id",
+    "wifi_ssid",
+    "bssid",
+    "app_list",
+    "media",
+    "call_log",
+    "identifier",
+    "custom",
+];

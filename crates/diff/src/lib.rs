@@ -353,7 +353,8 @@ fn analyze_run(
         let name = input.display().to_string();
         let summary = analyzer.analyze_file(input, name.clone().into(), &mut collector);
         if let Some(e) = summary.error {
-            errors.push(format!("{name}: {e}"));
+            // The error already names the file.
+            errors.push(e);
         }
     }
     if errors.len() == run.inputs.len() {

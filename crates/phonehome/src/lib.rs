@@ -34,7 +34,7 @@ mod har;
 mod input;
 pub mod redact;
 
-pub use phonehome_detect::{Profile, ProfileError};
+pub use phonehome_detect::{Profile, ProfileError, BUILTIN_KINDS};
 pub use phonehome_model as model;
 pub use phonehome_report as report;
 pub use phonehome_report::{Format, JsonLines, Report, Table};
@@ -48,7 +48,7 @@ use phonehome_model::{
     Direction, InputSummary, KeyLogSummary, Limits, Message, Summary, Timestamp, Warning,
     WarningCode,
 };
-pub use phonehome_policy::{Policy, PolicyError};
+pub use phonehome_policy::{parse_country_code, Policy, PolicyError};
 pub use phonehome_tls::KeyLog;
 use std::path::Path;
 use std::sync::Arc;

@@ -20,6 +20,9 @@ use std::io;
 /// Hex digits of the HMAC in a tag.
 const TAG_HEX: usize = 8;
 
+/// Most occurrences of a finding's own text replaced in its URL.
+const MAX_URL_REPLACEMENTS: usize = 16;
+
 /// Finds and replaces personal data in strings.
 pub struct Redactor {
     detector: Detector,
@@ -49,6 +52,7 @@ impl Redactor {
     pub fn tag(&self, kind: &str, value: &str) -> String {
         // An HMAC accepts keys of any length; this cannot fail.
         let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(&self.key) else {
+            // Unreachable (HMAC takes keys of any length); still never the value itself.
             return format!("[{kind}]");
         };
         mac.update(kind.as_bytes());
@@ -82,32 +86,193 @@ impl Redactor {
         replace_spans(text, spans)
     }
 
-    /// Redacts the strings of a finding taken from traffic.
+    /// Redacts the strings of a finding taken from traffic (and the label, which quotes the
+    /// profile): URL, value, preimage, label, host, where, chain, reason, details (keys and
+    /// values), destination name and domain, TLS server name.
     pub fn finding(&self, f: &mut Finding) {
         let tag = self.tag(&f.kind, &f.value);
-        // The query parameter the value sits in, when it is there encoded.
-        if f.location == "url" {
-            if let Some(name) = f.chain.first().and_then(|c| c.strip_prefix("query:")) {
-                f.url = replace_query_value(&f.url, name, &tag);
-            }
-        }
-        f.url = self.redact(&f.url);
+        f.url = self.redact_url(&self.replace_own_text(f, &f.url));
         f.value = tag.clone();
         f.preimage = tag;
         // Labels quote the profile (`contact "Priya Shah"`).
         f.label = self.redact(&f.label);
+        f.location = self.redact(&f.location);
+        f.chain = f.chain.iter().map(|c| self.redact(c)).collect();
+        f.reason = f.reason.as_deref().map(|r| self.redact(r));
         if let Some(h) = &f.host {
             f.host = Some(self.redact(h));
         }
-        if let Some(n) = &f.destination.name {
-            f.destination.name = Some(self.redact(n));
-        }
+        self.destination(&mut f.destination);
         if let Some(s) = &f.transport.sni {
             f.transport.sni = Some(self.redact(s));
         }
-        for v in f.details.values_mut() {
-            *v = self.redact(v);
+        f.details = std::mem::take(&mut f.details)
+            .into_iter()
+            .map(|(k, v)| (self.redact(&k), self.redact(&v)))
+            .collect();
+    }
+
+    /// `url` with every occurrence of `f`'s own text replaced by its tag, also where it is there
+    /// encoded (the query value or path segment the finding's chain starts with). Call it while
+    /// `f.value` and `f.preimage` still hold the raw text.
+    fn replace_own_text(&self, f: &Finding, url: &str) -> String {
+        let tag = self.tag(&f.kind, &f.value);
+        let mut probe = Finding {
+            url: url.to_owned(),
+            ..f.clone()
+        };
+        for _ in 0..MAX_URL_REPLACEMENTS {
+            match phonehome_report::locate_in_url(&probe, &probe.url) {
+                Some((a, b)) if probe.url.get(a..b).is_some_and(|s| s != tag) => {
+                    probe.url.replace_range(a..b, &tag);
+                }
+                _ => break,
+            }
         }
+        probe.url
+    }
+
+    /// Redacts a run's findings. Findings of one request share its URL, and each knows where its
+    /// own value sits in it (perhaps encoded): every finding's URL is cleared of all of them.
+    pub fn findings(&self, findings: &mut [Finding]) {
+        let mut cleared: std::collections::HashMap<String, String> = Default::default();
+        for f in findings.iter() {
+            let url = cleared
+                .get(&f.url)
+                .cloned()
+                .unwrap_or_else(|| f.url.clone());
+            let url = self.replace_own_text(f, &url);
+            cleared.insert(f.url.clone(), url);
+        }
+        for f in findings.iter_mut() {
+            if let Some(url) = cleared.get(&f.url) {
+                f.url = url.clone();
+            }
+            self.finding(f);
+        }
+    }
+
+    /// The URL components (`path:<i>`, `query:<name>`) whose decodings (percent, base64, hex,
+    /// JSON, compression…) hold personal data, each with the tag of the first value found.
+    fn encoded_components(&self, url: &str) -> std::collections::HashMap<String, String> {
+        let msg = Message {
+            time: None,
+            source: phonehome_model::SourceRef::frame("redact".into(), 0),
+            direction: phonehome_model::Direction::Request,
+            transport: Default::default(),
+            method: None,
+            url: url.to_owned(),
+            target: String::new(),
+            host: None,
+            status: None,
+            headers: Vec::new(),
+            body: Default::default(),
+        };
+        let mut found = std::collections::HashMap::new();
+        let limits = phonehome_decode::DecodeLimits::default();
+        phonehome_decode::walk_message(&msg, &limits, &mut |part| {
+            let Some(first) = part.chain.first() else {
+                return;
+            };
+            if part.location != "url" || found.contains_key(first) {
+                return;
+            }
+            if !(first.starts_with("path:") || first.starts_with("query:")) {
+                return;
+            }
+            let tag = if let Some(h) = self.detector.scan(part.data).first() {
+                Some(self.tag(&h.kind, &h.value))
+            } else {
+                let mut unlisted = Vec::new();
+                self.detector
+                    .unlisted()
+                    .scan_node(None, part.data, &mut unlisted);
+                unlisted
+                    .into_iter()
+                    .find(|p| p.kind != "media" && p.kind != "app_list")
+                    .map(|p| self.tag(&p.kind, &p.value))
+            };
+            if let Some(tag) = tag {
+                found.insert(first.clone(), tag);
+            }
+        });
+        found
+    }
+
+    /// Redacts the names in a destination.
+    fn destination(&self, d: &mut phonehome_model::Destination) {
+        if let Some(n) = &d.name {
+            d.name = Some(self.redact(n));
+        }
+        if let Some(n) = &d.domain {
+            d.domain = Some(self.redact(n));
+        }
+    }
+
+    /// `url` redacted piece by piece: each path segment, query name and query value is scanned
+    /// as it is and percent-decoded, and replaced whole (decoded, redacted) when the decoded form
+    /// holds personal data.
+    pub fn redact_url(&self, url: &str) -> String {
+        let encoded = self.encoded_components(url);
+        let (base, fragment) = match url.split_once('#') {
+            Some((b, f)) => (b, Some(f)),
+            None => (url, None),
+        };
+        let (path, query) = match base.split_once('?') {
+            Some((p, q)) => (p, Some(q)),
+            None => (base, None),
+        };
+        let piece = |s: &str| -> String {
+            let direct = self.redact(s);
+            if direct != s {
+                return direct;
+            }
+            let decoded = percent_decode(s);
+            if decoded != s {
+                let redacted = self.redact(&decoded);
+                if redacted != decoded {
+                    return redacted;
+                }
+            }
+            s.to_owned()
+        };
+        // Path segments are numbered as decode numbers them: after the authority, from 0.
+        let authority_end = path
+            .find("://")
+            .map(|i| i + 3)
+            .and_then(|a| path.get(a..).and_then(|rest| rest.find('/')).map(|i| a + i))
+            .unwrap_or(0);
+        let (head, segments) = path.split_at(authority_end);
+        let mut out = piece(head);
+        for (i, seg) in segments.split('/').skip(1).enumerate() {
+            out.push('/');
+            match encoded.get(&format!("path:{i}")) {
+                Some(tag) => out.push_str(tag),
+                None => out.push_str(&piece(seg)),
+            }
+        }
+        if let Some(q) = query {
+            out.push('?');
+            let pairs: Vec<String> = q
+                .split('&')
+                .map(|pair| match pair.split_once('=') {
+                    Some((k, v)) => {
+                        let key = format!("query:{}", percent_decode(k));
+                        match encoded.get(&key) {
+                            Some(tag) => format!("{}={tag}", piece(k)),
+                            None => format!("{}={}", piece(k), piece(v)),
+                        }
+                    }
+                    None => piece(pair),
+                })
+                .collect();
+            out.push_str(&pairs.join("&"));
+        }
+        if let Some(f) = fragment {
+            out.push('#');
+            out.push_str(&piece(f));
+        }
+        out
     }
 
     /// Redacts the names of a flow.
@@ -118,9 +283,7 @@ impl Redactor {
         if let Some(s) = &flow.sni {
             flow.sni = Some(self.redact(s));
         }
-        if let Some(n) = &flow.destination.name {
-            flow.destination.name = Some(self.redact(n));
-        }
+        self.destination(&mut flow.destination);
     }
 
     /// Redacts a warning's reason (it may quote traffic).
@@ -153,28 +316,29 @@ fn replace_spans(text: &str, mut spans: Vec<(usize, usize, String)>) -> String {
     out
 }
 
-/// `url` with the value of every query parameter `name` replaced by `tag`.
-fn replace_query_value(url: &str, name: &str, tag: &str) -> String {
-    let Some((base, query)) = url.split_once('?') else {
-        return url.to_owned();
-    };
-    let (query, fragment) = match query.split_once('#') {
-        Some((q, f)) => (q, Some(f)),
-        None => (query, None),
-    };
-    let pairs: Vec<String> = query
-        .split('&')
-        .map(|pair| match pair.split_once('=') {
-            Some((k, _)) if k == name => format!("{k}={tag}"),
-            _ => pair.to_owned(),
-        })
-        .collect();
-    let mut out = format!("{base}?{}", pairs.join("&"));
-    if let Some(f) = fragment {
-        out.push('#');
-        out.push_str(f);
+/// `s` with `%XX` escapes and `+` decoded (lossily as UTF-8).
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        let hex = |k: usize| bytes.get(k).and_then(|c| char::from(*c).to_digit(16));
+        match (b, hex(i + 1), hex(i + 2)) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (b'+', _, _) => {
+                out.push(b' ');
+                i += 1;
+            }
+            _ => {
+                out.push(b);
+                i += 1;
+            }
+        }
     }
-    out
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// A [`Report`] that redacts every record before handing it on.
@@ -210,9 +374,7 @@ impl<R: Report> Report for Redacting<R> {
 
     fn finish(&mut self, findings: &[Finding], summary: &Summary) -> io::Result<()> {
         let mut findings = findings.to_vec();
-        for f in &mut findings {
-            self.redactor.finding(f);
-        }
+        self.redactor.findings(&mut findings);
         let mut summary = summary.clone();
         summary.redacted = true;
         if let Some(p) = &mut summary.policy {
@@ -229,19 +391,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn spans_and_query_values_are_replaced() {
+    fn spans_are_replaced_and_urls_decoded_piece_by_piece() {
         assert_eq!(
             replace_spans("a123b", vec![(1, 4, "[x]".into()), (2, 3, "[y]".into())]),
             "a[x]b"
         );
         assert_eq!(
-            replace_query_value("http://h/p?a=1&imei=MzU2&b=2#f", "imei", "[imei:ab]"),
-            "http://h/p?a=1&imei=[imei:ab]&b=2#f"
+            percent_decode("sam%40example.co.uk+x%2"),
+            "sam@example.co.uk x%2"
         );
+        let (p, _) = Profile::parse("[device]\nimei = \"356938035643809\"\n").unwrap();
+        let r = Redactor::with_key(Some(&p), [1; 32]);
+        let tag = r.tag("imei", "356938035643809");
+        // base64 of the IMEI as a path segment and as a query value under an encoded name.
         assert_eq!(
-            replace_query_value("http://h/p", "imei", "[t]"),
-            "http://h/p"
+            r.redact_url("https://h/u/MzU2OTM4MDM1NjQzODA5/x?a=1&dev%5Fid=MzU2OTM4MDM1NjQzODA5#f"),
+            format!("https://h/u/{tag}/x?a=1&dev%5Fid={tag}#f")
         );
+        assert_eq!(r.redact_url("https://h/p?a=1"), "https://h/p?a=1");
     }
 
     #[test]

@@ -54,6 +54,12 @@ pub use error::{PolicyError, PolicyErrorKind, RuleRef};
 use coverage::Coverage;
 use phonehome_model::{Finding, PolicyOutcome, Summary};
 use rule::Rule;
+
+/// The code in upper case when `text` names a country (ISO 3166-1 alpha-2, either case, or `XK`,
+/// `EU`, `AP` as registration data uses them), else why not (`UK` → "the United Kingdom is `GB`").
+pub fn parse_country_code(text: &str) -> Result<String, String> {
+    country::parse_country(text)
+}
 use select::Scope;
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -121,6 +127,44 @@ impl Policy {
             .map(|r| r.id.as_str())
             .chain(self.coverage.check_ids())
             .collect()
+    }
+
+    /// What the policy names that the caller does not know, as `(rule id, problem)` pairs: a kind
+    /// of data for which `is_kind` is false, or an organisation for which `is_org` is false (in a
+    /// selector or an allow-list). A misspelt kind or organisation would otherwise make a rule
+    /// silently pass; callers refuse such a policy.
+    pub fn unknown_references(
+        &self,
+        is_kind: &dyn Fn(&str) -> bool,
+        is_org: &dyn Fn(&str) -> bool,
+    ) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for rule in &self.rules {
+            for kind in rule.selector.kinds.iter().flatten() {
+                if !is_kind(kind) {
+                    out.push((rule.id.clone(), format!("unknown kind of data `{kind}`")));
+                }
+            }
+            let allowed = match &rule.action {
+                rule::Action::Allow { orgs, .. } => Some(orgs),
+                rule::Action::Deny => None,
+            };
+            for org in rule
+                .selector
+                .orgs
+                .iter()
+                .flatten()
+                .chain(allowed.into_iter().flatten())
+            {
+                if !is_org(org) {
+                    out.push((
+                        rule.id.clone(),
+                        format!("unknown organisation id `{org}` (not in the entity data)"),
+                    ));
+                }
+            }
+        }
+        out
     }
 
     /// The description of rule `id`, when it has one.

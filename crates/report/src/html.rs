@@ -7,6 +7,7 @@
 //! of elements, attributes and classes, and ids made only of numbers.
 
 mod evidence;
+pub use evidence::locate as locate_in_url;
 mod svg;
 
 use crate::escape::{clip, escape_html as esc};

@@ -29,7 +29,7 @@ mod table;
 
 pub use csv::{Csv, CsvMatrix, CHAIN_SEPARATOR, CSV_COLUMNS};
 pub use escape::{csv_cell, escape_html, escape_terminal, is_hazardous, markdown_cell};
-pub use html::{Html, HtmlLimits};
+pub use html::{locate_in_url, Html, HtmlLimits};
 pub use json_doc::{JsonDocument, MAX_DOCUMENT_FLOWS, MAX_DOCUMENT_WARNINGS};
 pub use jsonl::JsonLines;
 pub use markdown::{Markdown, MAX_MARKDOWN_FINDINGS};

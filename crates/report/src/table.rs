@@ -162,7 +162,7 @@ impl<W: Write> Report for Table<W> {
                 r.servers.insert(server);
             }
             r.kinds.insert(f.kind.clone());
-            r.occurrences += f.count;
+            r.occurrences = r.occurrences.saturating_add(f.count);
         }
         let mut order: Vec<&String> = receivers.keys().collect();
         order.sort_by_key(|name| (!name.starts_with("! "), name.to_string()));
@@ -229,7 +229,8 @@ impl<W: Write> Report for Table<W> {
             let mut kinds = BTreeSet::new();
             for f in findings {
                 kinds.insert(f.kind.clone());
-                *cells.entry((f.kind.clone(), receiver_of(f))).or_default() += f.count;
+                let cell = cells.entry((f.kind.clone(), receiver_of(f))).or_default();
+                *cell = cell.saturating_add(f.count);
             }
             let mut g = self.grid();
             let mut header = vec![Cell::new("data \\ receiver")];

@@ -40,7 +40,7 @@ fn percent_encode(s: &str) -> String {
 /// Where in `url` the finding's text is: the preimage or value as sent or percent-encoded (case
 /// insensitively for ASCII), else the value of the query parameter or path segment the chain
 /// starts with. Byte range.
-pub(crate) fn locate(f: &Finding, url: &str) -> Option<(usize, usize)> {
+pub fn locate(f: &Finding, url: &str) -> Option<(usize, usize)> {
     let lower = url.to_ascii_lowercase();
     for needle in [&f.preimage, &f.value] {
         if needle.chars().count() < 3 {
