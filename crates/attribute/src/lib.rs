@@ -36,7 +36,7 @@ pub mod ip;
 
 use entity::EntityDb;
 use ip::IpDatabase;
-use phonehome_model::{Destination, NameSource, OrgRef, Party};
+use phonehome_model::{Destination, NameSource, OrgRef, Party, Transport};
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -200,6 +200,34 @@ impl Attributor {
         .map(|(field, _)| field.to_owned())
         .collect()
     }
+}
+
+/// The name a message's destination is attributed by, and where it came from: the host the client
+/// named (HTTP `Host`/`:authority`, a DNS query's name when `url` is `dns:…`, an unparsed
+/// stream's flow name), else the TLS server name, else a DNS answer for the server's address.
+pub fn destination_name<'a>(
+    host: Option<&'a str>,
+    url: &str,
+    t: &'a Transport,
+) -> Option<(&'a str, NameSource)> {
+    if let Some(host) = host.filter(|h| !h.is_empty()) {
+        let source = if t.http.is_some() {
+            NameSource::Http
+        } else if url.starts_with("dns:") {
+            NameSource::DnsQuery
+        } else if t.sni.as_deref() == Some(host) {
+            NameSource::Sni
+        } else if t.dns_name.as_deref() == Some(host) {
+            NameSource::Dns
+        } else {
+            NameSource::Http
+        };
+        return Some((host, source));
+    }
+    if let Some(sni) = t.sni.as_deref() {
+        return Some((sni, NameSource::Sni));
+    }
+    t.dns_name.as_deref().map(|n| (n, NameSource::Dns))
 }
 
 /// The IP address a host written as an IP literal names (`192.0.2.7:8080`, `[2001:db8::1]:443`).

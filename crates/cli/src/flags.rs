@@ -37,12 +37,9 @@ pub struct DiffArgs {
     /// `device.toml` is used without it.
     #[arg(long, value_name = "[NAME=]FILE")]
     pub device: Vec<String>,
-    /// Entity data adding to or overriding the built-in organisations; repeatable.
-    #[arg(long, value_name = "FILE")]
-    pub entities: Vec<PathBuf>,
-    /// Countries of concern, ISO 3166 codes separated by commas.
-    #[arg(long, value_name = "CC,…", value_delimiter = ',')]
-    pub watch: Vec<String>,
+    /// Who receives the data: entity overlays and countries of concern.
+    #[command(flatten)]
+    pub attribution: AttributionFlags,
     /// Output format: table (endpoint × field × runs; default on a terminal), jsonl (default
     /// otherwise), html, markdown, csv, csv-matrix, json or parquet (the differential findings).
     #[arg(long, value_name = "FORMAT")]
@@ -91,14 +88,9 @@ pub struct Analyze {
     /// pcapng files are used automatically.
     #[arg(long, value_name = "FILE")]
     pub keylog: Vec<PathBuf>,
-    /// Entity data (TOML, see docs/entities.md) adding to or overriding the built-in organisations;
-    /// repeatable, later files win.
-    #[arg(long, value_name = "FILE")]
-    pub entities: Vec<PathBuf>,
-    /// Countries of concern, ISO 3166 codes separated by commas (`CN,RU`): findings whose
-    /// organisation, parent or server country is listed are marked (`watch`) and listed first.
-    #[arg(long, value_name = "CC,…", value_delimiter = ',')]
-    pub watch: Vec<String>,
+    /// Who receives the data: entity overlays and countries of concern.
+    #[command(flatten)]
+    pub attribution: AttributionFlags,
     /// Output format: table (default on a terminal), jsonl (default otherwise), html, markdown,
     /// csv, csv-matrix, json or parquet.
     #[arg(long, value_name = "FORMAT")]
@@ -127,6 +119,19 @@ pub struct Analyze {
     /// Captures (pcap, pcapng, optionally gzip-compressed) and HAR files, recognised by content.
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
+}
+
+/// Flags of the attribution stage, shared by `analyze` and `diff`.
+#[derive(Args, Debug)]
+pub struct AttributionFlags {
+    /// Entity data (TOML, see docs/entities.md) adding to or overriding the built-in organisations;
+    /// repeatable, later files win.
+    #[arg(long, value_name = "FILE")]
+    pub entities: Vec<PathBuf>,
+    /// Countries of concern, ISO 3166 codes separated by commas (`CN,RU`): findings whose
+    /// organisation, parent or server country is listed are marked (`watch`) and listed first.
+    #[arg(long, value_name = "CC,…", value_delimiter = ',')]
+    pub watch: Vec<String>,
 }
 
 /// One flag per cap in [`Limits`]; sizes accept K, M and G suffixes (powers of 1024).

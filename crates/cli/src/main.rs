@@ -56,8 +56,8 @@ fn analyze(args: Analyze) -> anyhow::Result<u8> {
         None => (None, Vec::new()),
     };
     let profile_file = args.device.as_ref().map(|p| p.display().to_string());
-    let watch = parse_watch(&args.watch)?;
-    let entities = load_entities(&args.entities)?;
+    let watch = parse_watch(&args.attribution.watch)?;
+    let entities = load_entities(&args.attribution.entities)?;
     let mut profile_warnings = profile_warnings;
     if let Some(vendor) = profile.as_ref().and_then(|p| p.vendor.as_deref()) {
         let db = entities.as_ref().unwrap_or(EntityDb::embedded());
@@ -285,8 +285,8 @@ fn diff(args: DiffArgs) -> anyhow::Result<u8> {
     }
     let options = DiffOptions {
         limits: args.limits.to_limits(),
-        entities: load_entities(&args.entities)?,
-        watch: parse_watch(&args.watch)?,
+        entities: load_entities(&args.attribution.entities)?,
+        watch: parse_watch(&args.attribution.watch)?,
         ..DiffOptions::default()
     };
     let outcome = diff_runs(&runs, &options).map_err(|e| anyhow::anyhow!("{e}"))?;

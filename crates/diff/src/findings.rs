@@ -88,28 +88,6 @@ impl Labels {
     }
 }
 
-/// The name a message's destination is attributed by and where it came from (as the pipeline
-/// does it): the host the client named, else the TLS server name, else a DNS answer.
-fn destination_name(msg: &SampleMessage) -> Option<(&str, NameSource)> {
-    let t = &msg.transport;
-    if let Some(host) = msg.host.as_deref().filter(|h| !h.is_empty()) {
-        let source = if t.http.is_some() {
-            NameSource::Http
-        } else if t.sni.as_deref() == Some(host) {
-            NameSource::Sni
-        } else if t.dns_name.as_deref() == Some(host) {
-            NameSource::Dns
-        } else {
-            NameSource::Http
-        };
-        return Some((host, source));
-    }
-    if let Some(sni) = t.sni.as_deref() {
-        return Some((sni, NameSource::Sni));
-    }
-    t.dns_name.as_deref().map(|n| (n, NameSource::Dns))
-}
-
 /// What a field's finding needs besides the field's diff: its chain, the first message it was in
 /// and its first and last times.
 pub(crate) struct FieldEvidence<'a> {
@@ -182,7 +160,10 @@ pub(crate) fn field_findings(
     let (host, method, url, transport, destination, source, direction) = match evidence.sample_msg {
         Some(m) => {
             let t = &m.transport;
-            let destination = attributor.destination(destination_name(m), t.server.map(|s| s.ip()));
+            let destination = attributor.destination(
+                phonehome_attribute::destination_name(m.host.as_deref(), &m.url, &m.transport),
+                t.server.map(|s| s.ip()),
+            );
             (
                 m.host.clone(),
                 m.method.clone(),

@@ -2,33 +2,8 @@
 
 use phonehome_attribute::Attributor;
 use phonehome_detect::MessageHit;
-use phonehome_model::{Finding, FindingTransport, MatchKind, Message, NameSource};
+use phonehome_model::{Finding, FindingTransport, MatchKind, Message};
 use std::collections::HashMap;
-
-/// The name a message's destination is attributed by, and where it came from: the host the
-/// client named (HTTP `Host`/`:authority`, a DNS query's name, an unparsed stream's flow name),
-/// else the TLS server name, else a DNS answer for the server's address.
-fn destination_name(msg: &Message) -> Option<(&str, NameSource)> {
-    let t = &msg.transport;
-    if let Some(host) = msg.host.as_deref().filter(|h| !h.is_empty()) {
-        let source = if t.http.is_some() {
-            NameSource::Http
-        } else if msg.url.starts_with("dns:") {
-            NameSource::DnsQuery
-        } else if t.sni.as_deref() == Some(host) {
-            NameSource::Sni
-        } else if t.dns_name.as_deref() == Some(host) {
-            NameSource::Dns
-        } else {
-            NameSource::Http
-        };
-        return Some((host, source));
-    }
-    if let Some(sni) = t.sni.as_deref() {
-        return Some((sni, NameSource::Sni));
-    }
-    t.dns_name.as_deref().map(|n| (n, NameSource::Dns))
-}
 
 /// What makes two occurrences the same finding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -90,7 +65,10 @@ impl FindingSet {
                 Default::default(),
             ),
         };
-        let destination = attributor.destination(destination_name(msg), t.server.map(|s| s.ip()));
+        let destination = attributor.destination(
+            phonehome_attribute::destination_name(msg.host.as_deref(), &msg.url, &msg.transport),
+            t.server.map(|s| s.ip()),
+        );
         let finding = Finding {
             record_type: "finding",
             kind: hit.hit.kind,
