@@ -51,7 +51,11 @@ fn sample_analysis_succeeds_with_findings_and_summary_last() {
         String::from_utf8_lossy(&o.stderr)
     );
     // Standard error is not a terminal here: no progress bar, nothing at all.
-    assert!(o.stderr.is_empty(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let lines = jsonl(&o);
     assert_eq!(
         lines.last().and_then(|l| l["type"].as_str()),
