@@ -33,7 +33,7 @@ pub use html::{locate_in_url, Html, HtmlLimits};
 pub use json_doc::{JsonDocument, MAX_DOCUMENT_FLOWS, MAX_DOCUMENT_WARNINGS};
 pub use jsonl::JsonLines;
 pub use markdown::{Markdown, MAX_MARKDOWN_FINDINGS};
-pub use saved::{replay_jsonl, SavedError, MAX_SAVED_LINE};
+pub use saved::{replay_jsonl, SavedError, MAX_SAVED_FINDINGS, MAX_SAVED_LINE};
 pub use table::Table;
 
 use phonehome_model::{Finding, FlowRecord, Message, Summary, Warning};

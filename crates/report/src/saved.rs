@@ -7,6 +7,10 @@ use std::io::{self, BufRead, Read};
 /// Longest JSON Lines record read back; longer lines are an error naming the line.
 pub const MAX_SAVED_LINE: usize = 64 << 20;
 
+/// Most findings read back (they are held until the end, as during an analysis, which lists at
+/// most 100,000); more is an error naming the line, so a hostile file cannot exhaust memory.
+pub const MAX_SAVED_FINDINGS: usize = 1_000_000;
+
 /// Why a saved JSON Lines file could not be read back.
 #[derive(Debug)]
 pub struct SavedError {
@@ -77,7 +81,15 @@ pub fn replay_jsonl(
             "warning" => report
                 .warning(&decode::<Warning>(value, number)?)
                 .map_err(io_err)?,
-            "finding" => findings.push(decode(value, number)?),
+            "finding" => {
+                if findings.len() >= MAX_SAVED_FINDINGS {
+                    return Err(at(
+                        number,
+                        format!("more than {MAX_SAVED_FINDINGS} findings: not a phonehome report"),
+                    ));
+                }
+                findings.push(decode(value, number)?);
+            }
             "violation" => {
                 decode::<Violation>(value, number)?;
             }
