@@ -291,10 +291,7 @@ impl EntityDb {
     /// longest matching domain rule. `None` when no rule matches, when the longest match is a
     /// shared hosting suffix, for IP literals and for names with characters DNS names cannot have.
     pub fn lookup(&self, host: &str) -> Option<OrgMatch<'_>> {
-        let name = crate::normalize_host(host)?;
-        if !name.bytes().all(is_domain_byte) {
-            return None;
-        }
+        let name = crate::domain_name(host)?;
         let mut suffix = name.as_str();
         loop {
             if let Some((rule, target)) = self.rules.get_key_value(suffix) {
@@ -511,9 +508,4 @@ fn check_parent_cycles(entities: &[Entity], parents: &[Option<usize>]) -> Result
         }
     }
     Ok(())
-}
-
-/// Bytes allowed in host names and domain rules (after lower-casing).
-fn is_domain_byte(b: u8) -> bool {
-    b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_' || b == b'.'
 }

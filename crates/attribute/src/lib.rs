@@ -46,7 +46,8 @@ pub const PSL_CRATE_VERSION: &str = env!("PHONEHOME_PSL_VERSION");
 /// Attributes hosts and server addresses to destinations.
 #[derive(Debug, Clone)]
 pub struct Attributor {
-    entities: Arc<EntityDb>,
+    /// Entity data with `--entities` overlays; the compiled-in data when `None`.
+    entities: Option<Arc<EntityDb>>,
     ip: &'static IpDatabase,
     /// The device vendor's entity id, for first or third party.
     vendor: Option<String>,
@@ -65,7 +66,7 @@ impl Attributor {
     /// Public Suffix List; no vendor, no watch list.
     pub fn new() -> Self {
         Self {
-            entities: Arc::new(EntityDb::embedded().clone()),
+            entities: None,
             ip: IpDatabase::embedded(),
             vendor: None,
             watch: Vec::new(),
@@ -74,7 +75,7 @@ impl Attributor {
 
     /// The same, with `entities` (the built-in data with `--entities` overlays) instead.
     pub fn with_entities(mut self, entities: EntityDb) -> Self {
-        self.entities = Arc::new(entities);
+        self.entities = Some(Arc::new(entities));
         self
     }
 
@@ -92,7 +93,12 @@ impl Attributor {
 
     /// The entity data in use.
     pub fn entities(&self) -> &EntityDb {
-        &self.entities
+        self.entities.as_deref().unwrap_or(EntityDb::embedded())
+    }
+
+    /// The countries of concern, upper case, in the order given.
+    pub fn watch(&self) -> &[String] {
+        &self.watch
     }
 
     /// The IP data in use.
@@ -111,8 +117,8 @@ impl Attributor {
                 "entities".to_owned(),
                 format!(
                     "{} entities, {} domain rules",
-                    self.entities.len(),
-                    self.entities.domain_count()
+                    self.entities().len(),
+                    self.entities().domain_count()
                 ),
             ),
             ("ip_country".to_owned(), self.ip.country_source().to_owned()),
@@ -141,7 +147,7 @@ impl Attributor {
             server_ip: server.map(|ip| ip::canonical(ip).to_string()),
             ..Destination::default()
         };
-        if let Some(m) = host.as_deref().and_then(|h| self.entities.lookup(h)) {
+        if let Some(m) = host.as_deref().and_then(|h| self.entities().lookup(h)) {
             d.org = Some(OrgRef {
                 id: m.id.to_owned(),
                 name: m.name.to_owned(),
@@ -163,7 +169,7 @@ impl Attributor {
                 .cloned()
                 .collect();
             d.party = self.vendor.as_deref().map(|v| {
-                if self.entities.is_same_party(v, m.id) {
+                if self.entities().is_same_party(v, m.id) {
                     Party::First
                 } else {
                     Party::Third
@@ -232,21 +238,12 @@ pub fn destination_name<'a>(
 
 /// The IP address a host written as an IP literal names (`192.0.2.7:8080`, `[2001:db8::1]:443`).
 fn ip_literal(host: &str) -> Option<IpAddr> {
-    let host = host.trim();
-    if let Ok(ip) = host.parse::<IpAddr>() {
-        return Some(ip);
-    }
-    if let Ok(sock) = host.parse::<std::net::SocketAddr>() {
-        return Some(sock.ip());
-    }
-    host.strip_prefix('[')
-        .and_then(|r| r.strip_suffix(']'))
-        .and_then(|r| r.parse().ok())
+    bare_host(host).parse().ok()
 }
 
-/// Strips a port and brackets from a host as sent and lower-cases it; `None` for an IP literal or
-/// an empty host.
-pub fn normalize_host(host: &str) -> Option<String> {
+/// A host as sent without surrounding spaces, brackets, a port and trailing dots (`[v6]:443` →
+/// `v6`, `host:8080` → `host`); a bare IPv6 address (several colons) is left whole.
+fn bare_host(host: &str) -> &str {
     let host = host.trim();
     let bare = if let Some(rest) = host.strip_prefix('[') {
         // [v6]:port
@@ -256,23 +253,34 @@ pub fn normalize_host(host: &str) -> Option<String> {
     } else {
         host
     };
-    let bare = bare.trim_end_matches('.').to_ascii_lowercase();
+    bare.trim_end_matches('.')
+}
+
+/// Strips a port and brackets from a host as sent and lower-cases it; `None` for an IP literal or
+/// an empty host.
+pub fn normalize_host(host: &str) -> Option<String> {
+    let bare = bare_host(host).to_ascii_lowercase();
     if bare.is_empty() || bare.parse::<IpAddr>().is_ok() {
         return None;
     }
     Some(bare)
 }
 
+/// Bytes allowed in host names and domain rules (after lower-casing).
+pub(crate) fn is_domain_byte(b: u8) -> bool {
+    b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_' || b == b'.'
+}
+
+/// [`normalize_host`], and `None` also for names with bytes outside `a-z 0-9 - _ .` (control
+/// characters, spaces, non-ASCII): such a name has no registrable domain and no organisation.
+pub(crate) fn domain_name(host: &str) -> Option<String> {
+    normalize_host(host).filter(|name| name.bytes().all(is_domain_byte))
+}
+
 /// The registrable domain (public suffix plus one label) of a host, from the Public Suffix List.
 /// `None` for IP literals, bare suffixes (`co.uk`) and names with no known suffix.
 pub fn registrable_domain(host: &str) -> Option<String> {
-    let name = normalize_host(host)?;
-    if !name
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_')
-    {
-        return None;
-    }
+    let name = domain_name(host)?;
     let domain = psl::domain(name.as_bytes())?;
     if !domain.suffix().is_known() {
         return None;

@@ -103,12 +103,6 @@ fn analyze(args: Analyze) -> anyhow::Result<u8> {
     };
     let progress = (!args.quiet && io::stderr().is_terminal())
         .then(|| std::sync::Arc::new(phonehome::Progress::default()));
-    let total_bytes: u64 = args
-        .inputs
-        .iter()
-        .filter_map(|p| std::fs::metadata(p).ok())
-        .map(|m| m.len())
-        .sum();
     let mut analyzer = Analyzer::new(Options {
         profile,
         profile_file: profile_file.clone(),
@@ -137,7 +131,15 @@ fn analyze(args: Analyze) -> anyhow::Result<u8> {
         );
     }
     // The bar owns standard error while it runs: errors are printed once it is gone.
-    let bar = progress.map(|p| progress_bar::ProgressBar::start(p, total_bytes));
+    let bar = progress.map(|p| {
+        let total_bytes = args
+            .inputs
+            .iter()
+            .filter_map(|p| std::fs::metadata(p).ok())
+            .map(|m| m.len())
+            .sum();
+        progress_bar::ProgressBar::start(p, total_bytes)
+    });
     let started = std::time::Instant::now();
     let mut errors = Vec::new();
     for path in &args.inputs {
@@ -177,14 +179,7 @@ fn open_report(format: Option<Format>, output: Option<&Path>) -> anyhow::Result<
             "--format {format:?} writes binary data: give -o FILE or redirect standard output"
         );
     }
-    let sink: Box<dyn Write + Send> = match output {
-        Some(path) => Box::new(
-            std::fs::File::create(path)
-                .with_context(|| format!("cannot create output file {}", path.display()))?,
-        ),
-        None => Box::new(io::stdout()),
-    };
-    let sink = BufWriter::with_capacity(1 << 16, sink);
+    let sink = open_sink(output)?;
     Ok(match format {
         Format::Jsonl => Box::new(JsonLines::new(sink)),
         Format::Table if stdout_is_terminal => Box::new(Table::for_terminal(sink)),
@@ -196,6 +191,18 @@ fn open_report(format: Option<Format>, output: Option<&Path>) -> anyhow::Result<
         Format::Json => Box::new(report::JsonDocument::new(sink)),
         Format::Parquet => Box::new(phonehome_parquet::ParquetReport::new(sink)),
     })
+}
+
+/// `output`, created (or emptied), else standard output; buffered.
+fn open_sink(output: Option<&Path>) -> anyhow::Result<BufWriter<Box<dyn Write + Send>>> {
+    let sink: Box<dyn Write + Send> = match output {
+        Some(path) => Box::new(
+            std::fs::File::create(path)
+                .with_context(|| format!("cannot create output file {}", path.display()))?,
+        ),
+        None => Box::new(io::stdout()),
+    };
+    Ok(BufWriter::with_capacity(1 << 16, sink))
 }
 
 /// `phonehome report`: renders a saved JSON Lines report in another format.
@@ -308,13 +315,7 @@ fn diff(args: DiffArgs) -> anyhow::Result<u8> {
         Format::Jsonl
     });
     if format == Format::Table {
-        let mut out: Box<dyn Write> = match &args.output {
-            Some(path) => Box::new(BufWriter::new(
-                std::fs::File::create(path)
-                    .with_context(|| format!("cannot create output file {}", path.display()))?,
-            )),
-            None => Box::new(io::stdout().lock()),
-        };
+        let mut out = open_sink(args.output.as_deref())?;
         let width = to_terminal.then(terminal_width).flatten();
         phonehome_diff::render_table(
             &outcome,

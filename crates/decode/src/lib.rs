@@ -194,6 +194,7 @@ mod walk;
 mod xml;
 
 pub use json::MAX_JSON_LINES;
+pub use percent::decode as percent_decode;
 pub use protobuf::{MAX_FRAMED_MESSAGES, MAX_PROTOBUF_NESTING};
 pub use xml::{MAX_XML_DEPTH, MAX_XML_ELEMENTS};
 

@@ -38,7 +38,7 @@ pub(crate) fn has_escape(input: &[u8]) -> bool {
 /// Percent-decodes `input`; with `plus_as_space`, `+` becomes a space (form encoding).
 ///
 /// Invalid escapes are kept as they are. The output is never longer than the input.
-pub(crate) fn decode(input: &[u8], plus_as_space: bool) -> Vec<u8> {
+pub fn decode(input: &[u8], plus_as_space: bool) -> Vec<u8> {
     let mut out = Vec::with_capacity(input.len());
     let mut i = 0;
     while let Some(&b) = input.get(i) {

@@ -89,11 +89,6 @@ pub struct Progress {
     pub occurrences: std::sync::atomic::AtomicU64,
 }
 
-/// The watch list as the summary shows it: upper case, in the order given.
-fn attributor_watch(watch: &[String]) -> Vec<String> {
-    watch.iter().map(|c| c.to_ascii_uppercase()).collect()
-}
-
 /// Runs inputs through the pipeline and accumulates findings and totals.
 pub struct Analyzer {
     options: Options,
@@ -129,7 +124,7 @@ impl Analyzer {
             profile: options.profile_file.clone(),
             limits: options.limits.clone(),
             data: attributor.data_versions().into_iter().collect(),
-            watch: attributor_watch(&options.watch),
+            watch: attributor.watch().to_vec(),
             vendor,
             keylog: (!options.keylog_files.is_empty()).then(|| KeyLogSummary {
                 files: options.keylog_files.clone(),

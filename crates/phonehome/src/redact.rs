@@ -65,7 +65,13 @@ impl Redactor {
 
     /// `text` with every span of personal data replaced by its tag.
     pub fn redact(&self, text: &str) -> String {
-        let data = text.as_bytes();
+        replace_spans(text, self.spans(text.as_bytes()))
+    }
+
+    /// Every span of personal data in `data` with its tag: the profile's values (tagged by the
+    /// value, so all its forms share a tag) and identifiers nobody listed (tagged by the text;
+    /// app lists and media are whole bodies, not values, and are left to their fields).
+    fn spans(&self, data: &[u8]) -> Vec<(usize, usize, String)> {
         let mut spans: Vec<(usize, usize, String)> = self
             .detector
             .scan(data)
@@ -80,10 +86,13 @@ impl Redactor {
             if p.kind == "media" || p.kind == "app_list" {
                 continue;
             }
-            let matched = text.get(p.start..p.end).unwrap_or(&p.value);
+            let matched = data
+                .get(p.start..p.end)
+                .and_then(|m| std::str::from_utf8(m).ok())
+                .unwrap_or(&p.value);
             spans.push((p.start, p.end, self.tag(&p.kind, matched)));
         }
-        replace_spans(text, spans)
+        spans
     }
 
     /// Redacts the strings of a finding taken from traffic (and the label, which quotes the
@@ -117,19 +126,16 @@ impl Redactor {
     /// `f.value` and `f.preimage` still hold the raw text.
     fn replace_own_text(&self, f: &Finding, url: &str) -> String {
         let tag = self.tag(&f.kind, &f.value);
-        let mut probe = Finding {
-            url: url.to_owned(),
-            ..f.clone()
-        };
+        let mut url = url.to_owned();
         for _ in 0..MAX_URL_REPLACEMENTS {
-            match phonehome_report::locate_in_url(&probe, &probe.url) {
-                Some((a, b)) if probe.url.get(a..b).is_some_and(|s| s != tag) => {
-                    probe.url.replace_range(a..b, &tag);
+            match phonehome_report::locate_in_url(f, &url) {
+                Some((a, b)) if url.get(a..b).is_some_and(|s| s != tag) => {
+                    url.replace_range(a..b, &tag);
                 }
                 _ => break,
             }
         }
-        probe.url
+        url
     }
 
     /// Redacts a run's findings. Findings of one request share its URL, and each knows where its
@@ -180,18 +186,7 @@ impl Redactor {
             if !(first.starts_with("path:") || first.starts_with("query:")) {
                 return;
             }
-            let tag = if let Some(h) = self.detector.scan(part.data).first() {
-                Some(self.tag(&h.kind, &h.value))
-            } else {
-                let mut unlisted = Vec::new();
-                self.detector
-                    .unlisted()
-                    .scan_node(None, part.data, &mut unlisted);
-                unlisted
-                    .into_iter()
-                    .find(|p| p.kind != "media" && p.kind != "app_list")
-                    .map(|p| self.tag(&p.kind, &p.value))
-            };
+            let tag = self.spans(part.data).into_iter().next().map(|(_, _, t)| t);
             if let Some(tag) = tag {
                 found.insert(first.clone(), tag);
             }
@@ -316,29 +311,9 @@ fn replace_spans(text: &str, mut spans: Vec<(usize, usize, String)>) -> String {
     out
 }
 
-/// `s` with `%XX` escapes and `+` decoded (lossily as UTF-8).
+/// `s` with `%XX` escapes and `+` decoded (lossily as UTF-8), as decode reads URLs.
 fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        let hex = |k: usize| bytes.get(k).and_then(|c| char::from(*c).to_digit(16));
-        match (b, hex(i + 1), hex(i + 2)) {
-            (b'%', Some(h), Some(l)) => {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-            }
-            (b'+', _, _) => {
-                out.push(b' ');
-                i += 1;
-            }
-            _ => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    String::from_utf8_lossy(&phonehome_decode::percent_decode(s.as_bytes(), true)).into_owned()
 }
 
 /// A [`Report`] that redacts every record before handing it on.

@@ -1,7 +1,8 @@
 //! Entity file text → checked [`Entity`] records: TOML shape, field formats and per-entity rules.
 //! Checks that need every entity at once (duplicates, parents) happen when the database is built.
 
-use super::{is_domain_byte, Entity, EntityError, EntityErrorKind, EntityKind, SharedSuffix};
+use super::{Entity, EntityError, EntityErrorKind, EntityKind, SharedSuffix};
+use crate::is_domain_byte;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use toml::Spanned;
