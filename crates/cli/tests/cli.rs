@@ -111,7 +111,27 @@ fn table_output_names_destinations() {
     // Receivers by organisation and headquarters, with the server's declared country and network
     // kept apart.
     assert!(text.contains("Xiaomi (CN)"), "{text}");
-    assert!(text.contains("SG AS45102"), "{text}");
+    assert!(text.contains("SG · AS45102"), "{text}");
+
+    // Watching SG (where some of Xiaomi's servers are registered): Xiaomi is one receiver,
+    // marked, not one marked and one unmarked column.
+    let o = run(&[
+        "analyze",
+        "--device",
+        profile.to_str().unwrap(),
+        "--watch",
+        "SG",
+        "--format",
+        "table",
+        capture.to_str().unwrap(),
+    ]);
+    let text = stdout(&o);
+    let header = text
+        .lines()
+        .find(|l| l.contains("data \\ receiver"))
+        .expect("matrix header");
+    assert_eq!(header.matches("Xiaomi (CN)").count(), 1, "{header}");
+    assert!(header.contains("! Xiaomi (CN)"), "{header}");
 }
 
 #[test]

@@ -1,11 +1,11 @@
 //! Human-readable tables for a terminal.
 
 use crate::escape::escape_terminal;
+use crate::matrix::{server_claim, CappedSet, Receiver, WhoGetsWhat};
 use crate::Report;
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Cell, ContentArrangement, Table as Grid};
 use phonehome_model::{Finding, FlowRecord, Summary, Warning};
-use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, Write};
 
 /// Most warnings listed one by one; the rest are counted.
@@ -77,52 +77,23 @@ impl<W: Write> Table<W> {
     }
 }
 
-/// The receiver a finding belongs to in the matrix: its organisation with its headquarters
-/// country, else its registrable domain, else its host; marked `!` when watched.
-fn receiver_of(f: &Finding) -> String {
-    let d = &f.destination;
-    let name = match (&d.org, &d.org_country) {
-        (Some(org), Some(cc)) => format!("{} ({cc})", org.name),
-        (Some(org), None) => org.name.clone(),
-        _ => d
-            .domain
-            .clone()
-            .or_else(|| d.name.clone())
-            .or_else(|| f.host.clone())
-            .unwrap_or_else(|| "(unknown)".to_owned()),
-    };
-    if f.watch.is_empty() {
-        name
+/// A receiver's column and row name: `Xiaomi (CN)`, marked `!` when any of its findings touches
+/// a watched country.
+fn receiver_name(r: &Receiver) -> String {
+    if r.watched.is_empty() {
+        r.label()
     } else {
-        format!("! {name}")
+        format!("! {}", r.label())
     }
 }
 
-/// Where the server stands on paper and whose network it is: `SG AS45102 ALIBABA…`.
-fn server_of(d: &phonehome_model::Destination) -> String {
-    let mut parts = Vec::new();
-    if let Some(c) = &d.server_country {
-        parts.push(c.clone());
+/// A capped set's members, one per line, and how many more there were.
+fn lines(set: &CappedSet) -> String {
+    let mut out: Vec<String> = set.items.iter().map(|s| escape_terminal(s)).collect();
+    if set.more > 0 {
+        out.push(format!("… and {} more", set.more));
     }
-    if let Some(asn) = d.asn {
-        parts.push(format!("AS{asn}"));
-    }
-    if let Some(org) = &d.asn_org {
-        parts.push(truncate(org, 24));
-    }
-    parts.join(" ")
-}
-
-/// One row of the receivers table.
-#[derive(Default)]
-struct Receiver {
-    watched: BTreeSet<String>,
-    parent: Option<String>,
-    party: Option<&'static str>,
-    domains: BTreeSet<String>,
-    servers: BTreeSet<String>,
-    kinds: BTreeSet<String>,
-    occurrences: u64,
+    out.join("\n")
 }
 
 impl<W: Write> Report for Table<W> {
@@ -140,38 +111,16 @@ impl<W: Write> Report for Table<W> {
 
     fn finish(&mut self, findings: &[Finding], summary: &Summary) -> io::Result<()> {
         let c = &summary.counts;
-        // Receivers in order: watched first, then by name.
-        let mut receivers: BTreeMap<String, Receiver> = BTreeMap::new();
-        for f in findings {
-            let r = receivers.entry(receiver_of(f)).or_default();
-            let d = &f.destination;
-            r.watched.extend(f.watch.iter().cloned());
-            if let (Some(p), Some(cc)) = (&d.parent, &d.parent_country) {
-                r.parent = Some(format!("{} ({cc})", p.name));
-            }
-            r.party = match d.party {
-                Some(phonehome_model::Party::First) => Some("first"),
-                Some(phonehome_model::Party::Third) => Some("third"),
-                None => r.party,
-            };
-            if let Some(domain) = d.domain.clone().or_else(|| d.name.clone()) {
-                r.domains.insert(domain);
-            }
-            let server = server_of(d);
-            if !server.is_empty() {
-                r.servers.insert(server);
-            }
-            r.kinds.insert(f.kind.clone());
-            r.occurrences = r.occurrences.saturating_add(f.count);
-        }
-        let mut order: Vec<&String> = receivers.keys().collect();
-        order.sort_by_key(|name| (!name.starts_with("! "), name.to_string()));
+        // Receivers: watched first, then by occurrences, then by name (shared with the other
+        // reports).
+        let matrix = WhoGetsWhat::new(findings);
+        let names: Vec<String> = matrix.receivers.iter().map(receiver_name).collect();
         writeln!(
             self.out,
             "phonehome: {} finding(s) ({} occurrence(s)) to {} receiver(s) in {} request(s); device: {}",
             c.findings,
             c.occurrences,
-            receivers.len(),
+            matrix.receivers.len(),
             c.requests,
             escape_terminal(summary.device.as_deref().unwrap_or("(no profile)")),
         )?;
@@ -225,24 +174,14 @@ impl<W: Write> Report for Table<W> {
 
         if !findings.is_empty() {
             // Who gets what: kinds × receivers, cells = occurrences.
-            let mut cells: BTreeMap<(String, String), u64> = BTreeMap::new();
-            let mut kinds = BTreeSet::new();
-            for f in findings {
-                kinds.insert(f.kind.clone());
-                let cell = cells.entry((f.kind.clone(), receiver_of(f))).or_default();
-                *cell = cell.saturating_add(f.count);
-            }
             let mut g = self.grid();
             let mut header = vec![Cell::new("data \\ receiver")];
-            header.extend(order.iter().map(|d| Cell::new(escape_terminal(d))));
+            header.extend(names.iter().map(|d| Cell::new(escape_terminal(d))));
             g.set_header(header);
-            for kind in &kinds {
+            for (k, kind) in matrix.kinds.iter().enumerate() {
                 let mut row = vec![Cell::new(escape_terminal(kind))];
-                for d in &order {
-                    let n = cells
-                        .get(&(kind.clone(), (*d).clone()))
-                        .copied()
-                        .unwrap_or(0);
+                for r in 0..matrix.receivers.len() {
+                    let n = matrix.cell(k, r).occurrences;
                     row.push(Cell::new(if n == 0 {
                         String::new()
                     } else {
@@ -264,22 +203,13 @@ impl<W: Write> Report for Table<W> {
                 "kinds",
                 "occurrences",
             ]);
-            for name in &order {
-                let Some(r) = receivers.get(*name) else {
-                    continue;
-                };
-                let join = |set: &BTreeSet<String>| {
-                    set.iter()
-                        .map(|s| escape_terminal(s))
-                        .collect::<Vec<_>>()
-                        .join("\n")
-                };
+            for (r, name) in matrix.receivers.iter().zip(&names) {
                 g.add_row(vec![
                     escape_terminal(name),
-                    escape_terminal(r.parent.as_deref().unwrap_or("")),
-                    r.party.unwrap_or("").to_owned(),
-                    join(&r.domains),
-                    join(&r.servers),
+                    escape_terminal(&r.parent_label()),
+                    r.party_str().to_owned(),
+                    lines(&r.domains),
+                    lines(&r.servers),
                     escape_terminal(&r.watched.iter().cloned().collect::<Vec<_>>().join(", ")),
                     escape_terminal(&r.kinds.iter().cloned().collect::<Vec<_>>().join(", ")),
                     r.occurrences.to_string(),
@@ -295,7 +225,7 @@ impl<W: Write> Report for Table<W> {
                 "kind", "match", "label", "form", "receiver", "host", "server", "request", "where",
                 "chain", "count", "source",
             ]);
-            for f in findings {
+            for (i, f) in findings.iter().enumerate() {
                 let source = match (f.source.frame, f.source.entry) {
                     (Some(fr), _) => format!("{} #{fr}", f.source.file),
                     (None, Some(e)) => format!("{} entry {e}", f.source.file),
@@ -308,9 +238,15 @@ impl<W: Write> Report for Table<W> {
                     matched,
                     escape_terminal(&f.label),
                     escape_terminal(&f.form),
-                    escape_terminal(&receiver_of(f)),
+                    escape_terminal(
+                        matrix
+                            .receiver_of
+                            .get(i)
+                            .and_then(|&r| names.get(r))
+                            .map_or("", String::as_str),
+                    ),
                     escape_terminal(f.host.as_deref().unwrap_or("")),
-                    escape_terminal(&server_of(&f.destination)),
+                    escape_terminal(&server_claim(&f.destination)),
                     escape_terminal(&truncate(&request, 100)),
                     escape_terminal(&f.location),
                     escape_terminal(&f.chain.join(" › ")),
